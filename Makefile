@@ -1,0 +1,42 @@
+# `make run` serves the demo shop; `make test` runs every test. Both set everything up first.
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wsgi
+
+.PHONY: run test setup translations compile-translations clean
+
+$(VENV)/.installed: requirements.txt
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+setup: $(VENV)/.installed compile-translations
+
+compile-translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -d portal/translations -f >/dev/null
+
+# Extract every marked string, merge it into each shipped catalogue, compile.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 \
+		--no-location --sort-output -o portal/translations/messages.pot .
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations \
+		--no-location --width 100 --ignore-obsolete
+	$(BIN)/pybabel compile -d portal/translations -f
+
+run: setup
+	mkdir -p var
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo-data
+	PORT=$(PORT) scripts/dev-server
+
+test: setup
+	$(BIN)/pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL"; \
+		PORTAL_TEST_DATABASE_URL="$$TEST_DATABASE_URL" $(BIN)/pytest; \
+	fi
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,57 @@
+"""`flask` commands: demo data, sign-in URLs, and the worker that runs scheduled jobs."""
+from __future__ import annotations
+
+import time
+
+import click
+from flask import Flask, current_app
+
+from portal.extensions import db
+from portal.services import auth, demo, notifications
+from portal.services.actors import Actor
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("demo-data")
+    def demo_data() -> None:
+        """Load the demo shop (idempotent). Refused in production."""
+        password = current_app.config["DEMO_PASSWORD"]
+        if not password:
+            raise click.ClickException("Demo data is for development only.")
+        emails = demo.load(password)
+        click.echo(f"Demo data ready: {len(emails)} accounts.")
+
+    @app.cli.command("portal-session")
+    @click.argument("email")
+    @click.option("--next", "next_path", default=None, help="Path to open after signing in.")
+    def portal_session(email: str, next_path: str | None) -> None:
+        """Print a single-use sign-in URL for the subscriber with EMAIL."""
+        customer = auth.find_customer_by_email(email)
+        if customer is None:
+            raise click.ClickException(f"No customer with email {email}.")
+        click.echo(auth.create_portal_session_url(customer, Actor.system("cli"), next_path))
+
+    outbox = click.Group("outbox", help="Outgoing email.")
+    app.cli.add_command(outbox)
+
+    @outbox.command("deliver")
+    def outbox_deliver() -> None:
+        """Send the emails that are due once."""
+        click.echo(f"Sent {notifications.deliver_pending()} emails.")
+
+    @app.cli.command("worker")
+    @click.option("--interval", default=2.0, help="Seconds between rounds.")
+    @click.option("--once", is_flag=True, help="Run one round and exit.")
+    def worker(interval: float, once: bool) -> None:
+        """Run the scheduled jobs in a loop. Several workers may run side by side."""
+        jobs = {"outbox": notifications.deliver_pending, "sessions": auth.purge_expired}
+        while True:
+            for name, job in jobs.items():
+                try:
+                    job()
+                except Exception:  # one failing job must not stop the others or the loop
+                    current_app.logger.exception("job %s failed", name)
+                    db.session.rollback()
+            if once:
+                return
+            time.sleep(interval)

@@ -1,0 +1,70 @@
+"""Error pages (HTML) and problem documents (JSON under /api/), always with the request id."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from portal.services.errors import DomainError
+from portal.web import request_id
+
+ERROR_TEXT = {
+    400: (_l("Bad request"), _l("Something in that request was not right. Please go back and try again.")),
+    403: (_l("Not allowed"), _l("You do not have permission to see this page.")),
+    404: (_l("Page not found"), _l("We could not find that page. It may have moved, or the link may be incomplete.")),
+    405: (_l("Not allowed"), _l("That page cannot be used this way.")),
+    409: (_l("Conflict"), _l("That could not be done because something changed. Please try again.")),
+    429: (_l("Too many attempts"), _l("Please wait a few minutes before trying again.")),
+    500: (_l("Something went wrong"), _l("An error on our side stopped this from working. Please try again later.")),
+}
+ERROR_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+               409: "conflict", 429: "rate_limited", 500: "server_error"}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, message=None, code: str | None = None):
+    title, default_message = ERROR_TEXT.get(status, ERROR_TEXT[400 if status < 500 else 500])
+    message = message or default_message
+    code = code or ERROR_CODES.get(status, "error")
+    if wants_json():
+        body = {"error": {"code": code, "message": str(message), "request_id": request_id()}}
+        return jsonify(body), status
+    return (
+        render_template("errors/error.html", status=status, title=title, message=message,
+                        request_id=request_id()),
+        status,
+    )
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        return error_response(error.status, error.message, error.code)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return error_response(
+            400, _l("This form has expired or was sent from another site. Please reload the page and try again."),
+            "csrf_failed",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        status = error.code or 500
+        if status == 429:
+            return error_response(429)
+        response = error_response(status)
+        if status == 405 and error.valid_methods:
+            response = (response[0], status, {"Allow": ", ".join(error.valid_methods)})
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        if isinstance(error, HTTPException):
+            return http_error(error)
+        app.logger.exception("unhandled error, request id %s", request_id())
+        return error_response(500)

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.models.base import Base, TimestampMixin
+from portal.models.types import str_enum
+
+
+class LoginToken(TimestampMixin, Base):
+    """A single-use emailed sign-in link. Only the SHA-256 of the token is stored."""
+
+    __tablename__ = "login_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class PrincipalType(str, enum.Enum):
+    CUSTOMER = "customer"
+    STAFF = "staff"
+
+
+class UserSession(TimestampMixin, Base):
+    """A signed-in browser. The cookie holds the token; deleting the row signs it out."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    principal_type: Mapped[PrincipalType] = mapped_column(
+        str_enum(PrincipalType, "principal_type")
+    )
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    expires_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    user_agent: Mapped[str | None] = mapped_column(String(300))

@@ -1,0 +1,122 @@
+"""What a subscriber sees of their own account. Every lookup is scoped to that customer."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from portal.extensions import db
+from portal.models import (
+    UPCOMING_STATUSES,
+    AuditEvent,
+    Customer,
+    Order,
+    OrderStatus,
+    PaymentMethod,
+    Subscription,
+    SubscriptionItem,
+    Variant,
+)
+from portal.services.errors import NotFound
+
+RECENT_ORDERS = 10
+
+
+@dataclass
+class Dashboard:
+    customer: Customer
+    subscriptions: list[Subscription]
+    upcoming_orders: list[Order]
+    past_orders: list[Order]
+    default_payment_method: PaymentMethod | None
+    has_failed_payment: bool
+
+
+def _subscriptions_query(customer_id: int):
+    return (
+        select(Subscription)
+        .where(Subscription.customer_id == customer_id)
+        .options(
+            selectinload(Subscription.items)
+            .selectinload(SubscriptionItem.variant)
+            .selectinload(Variant.product),
+            selectinload(Subscription.shipping_address),
+            selectinload(Subscription.payment_method),
+        )
+        .order_by(Subscription.status, Subscription.id)
+    )
+
+
+def _orders_query(customer_id: int):
+    return (
+        select(Order)
+        .where(Order.customer_id == customer_id)
+        .options(selectinload(Order.lines))
+    )
+
+
+def dashboard(customer: Customer) -> Dashboard:
+    subscriptions = list(db.session.scalars(_subscriptions_query(customer.id)))
+    upcoming = list(
+        db.session.scalars(
+            _orders_query(customer.id)
+            .where(Order.status.in_(UPCOMING_STATUSES))
+            .order_by(Order.scheduled_for, Order.id)
+        )
+    )
+    past = list(
+        db.session.scalars(
+            _orders_query(customer.id)
+            .where(Order.status.not_in(UPCOMING_STATUSES))
+            .order_by(Order.scheduled_for.desc(), Order.id.desc())
+            .limit(RECENT_ORDERS)
+        )
+    )
+    default_method = next((m for m in customer.payment_methods if m.is_default), None)
+    return Dashboard(
+        customer=customer,
+        subscriptions=subscriptions,
+        upcoming_orders=upcoming,
+        past_orders=past,
+        default_payment_method=default_method,
+        has_failed_payment=any(order.status is OrderStatus.FAILED for order in past[:1]),
+    )
+
+
+def get_subscription(customer: Customer, subscription_id: int) -> Subscription:
+    """Another customer's subscription is indistinguishable from a missing one: 404."""
+    subscription = db.session.scalar(
+        _subscriptions_query(customer.id).where(Subscription.id == subscription_id)
+    )
+    if subscription is None:
+        raise NotFound()
+    return subscription
+
+
+def subscription_orders(subscription: Subscription) -> list[Order]:
+    return list(
+        db.session.scalars(
+            _orders_query(subscription.customer_id)
+            .where(Order.subscription_id == subscription.id)
+            .order_by(Order.scheduled_for.desc(), Order.id.desc())
+        )
+    )
+
+
+def get_order(customer: Customer, order_id: int) -> Order:
+    order = db.session.scalar(_orders_query(customer.id).where(Order.id == order_id))
+    if order is None:
+        raise NotFound()
+    return order
+
+
+def recent_activity(customer_id: int, limit: int = 50) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.customer_id == customer_id)
+            .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+            .limit(limit)
+        )
+    )

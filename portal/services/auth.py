@@ -1,0 +1,265 @@
+"""Sign-in links, password sign-in and server-side sessions for subscribers and staff."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from flask import current_app
+from sqlalchemy import delete, select, update
+
+from portal.extensions import db
+from portal.models import (
+    Customer,
+    LoginToken,
+    PrincipalType,
+    StaffUser,
+    UserSession,
+    utcnow,
+)
+from portal.services import audit, notifications
+from portal.services.actors import Actor
+from portal.services.errors import InvalidCredentials, InvalidToken
+from portal.services.passwords import verify_password
+
+# Refreshing last_seen_at on every request would turn every page view into a write.
+LAST_SEEN_GRANULARITY = timedelta(minutes=5)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_customer_by_email(email: str) -> Customer | None:
+    return db.session.scalar(select(Customer).where(Customer.email == normalize_email(email)))
+
+
+# --- sign-in links ---------------------------------------------------------------------------
+
+
+def _issue_login_token(customer: Customer) -> str:
+    token = secrets.token_urlsafe(32)
+    minutes = current_app.config["LOGIN_TOKEN_MINUTES"]
+    db.session.add(
+        LoginToken(
+            customer_id=customer.id,
+            token_hash=_digest(token),
+            expires_at=utcnow() + timedelta(minutes=minutes),
+        )
+    )
+    return token
+
+
+def login_url(token: str, next_path: str | None = None) -> str:
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    query = f"?{urlencode({'next': next_path})}" if next_path else ""
+    return f"{base}/login/t/{token}{query}"
+
+
+def request_login_link(email: str, locale: str, actor: Actor, next_path: str | None = None) -> None:
+    """Email a sign-in link if the address belongs to a customer; say nothing either way."""
+    customer = find_customer_by_email(email)
+    if customer is None:
+        return
+    token = _issue_login_token(customer)
+    notifications.queue_email(
+        "login_link",
+        customer.email,
+        customer.locale or locale,
+        customer_name=customer.name,
+        url=login_url(token, next_path),
+        minutes=current_app.config["LOGIN_TOKEN_MINUTES"],
+    )
+    audit.record(actor, "auth.link_requested", subject_type="customer", subject_id=customer.id,
+                 customer_id=customer.id)
+    db.session.commit()
+
+
+def create_portal_session_url(customer: Customer, actor: Actor, next_path: str | None = None) -> str:
+    """A single-use sign-in URL handed out by a merchant or agent (CLI and API)."""
+    token = _issue_login_token(customer)
+    audit.record(actor, "auth.portal_session_created", subject_type="customer",
+                 subject_id=customer.id, customer_id=customer.id)
+    db.session.commit()
+    return login_url(token, next_path)
+
+
+def _usable_token_clause(token: str):
+    return (
+        LoginToken.token_hash == _digest(token),
+        LoginToken.used_at.is_(None),
+        LoginToken.expires_at > utcnow(),
+    )
+
+
+def check_login_token(token: str) -> Customer:
+    """Whether a link still works, without using it up (the GET confirm page)."""
+    login_token = db.session.scalar(select(LoginToken).where(*_usable_token_clause(token)))
+    if login_token is None:
+        raise InvalidToken()
+    return db.session.get(Customer, login_token.customer_id)
+
+
+def consume_login_token(token: str, request_id: str | None = None) -> Customer:
+    """Use the link once. The conditional UPDATE makes two racing requests produce one winner."""
+    result = db.session.execute(
+        update(LoginToken)
+        .where(*_usable_token_clause(token))
+        .values(used_at=utcnow())
+        .returning(LoginToken.customer_id)
+    ).first()
+    if result is None:
+        db.session.rollback()
+        raise InvalidToken()
+    customer = db.session.get(Customer, result.customer_id)
+    audit.record(Actor.for_customer(customer, request_id), "auth.signed_in",
+                 subject_type="customer", subject_id=customer.id, customer_id=customer.id,
+                 after={"method": "link"})
+    db.session.commit()
+    return customer
+
+
+def authenticate_customer(email: str, password: str, request_id: str | None = None) -> Customer:
+    customer = find_customer_by_email(email)
+    if not verify_password(customer.password_hash if customer else None, password):
+        if customer is not None:
+            audit.record_failure(Actor.for_customer(customer, request_id), "auth.signed_in",
+                                 InvalidCredentials.code, subject_type="customer",
+                                 subject_id=customer.id, customer_id=customer.id)
+        raise InvalidCredentials()
+    audit.record(Actor.for_customer(customer, request_id), "auth.signed_in",
+                 subject_type="customer", subject_id=customer.id, customer_id=customer.id,
+                 after={"method": "password"})
+    db.session.commit()
+    return customer
+
+
+def authenticate_staff(email: str, password: str, request_id: str | None = None) -> StaffUser:
+    staff = db.session.scalar(select(StaffUser).where(StaffUser.email == normalize_email(email)))
+    usable = staff is not None and staff.active
+    if not verify_password(staff.password_hash if usable else None, password):
+        if staff is not None:
+            audit.record_failure(Actor.for_staff(staff, request_id), "auth.staff_signed_in",
+                                 InvalidCredentials.code, subject_type="staff",
+                                 subject_id=staff.id)
+        raise InvalidCredentials()
+    audit.record(Actor.for_staff(staff, request_id), "auth.staff_signed_in",
+                 subject_type="staff", subject_id=staff.id)
+    db.session.commit()
+    return staff
+
+
+# --- sessions --------------------------------------------------------------------------------
+
+
+@dataclass
+class Principal:
+    """The signed-in person as Flask-Login sees them: a customer or a staff member."""
+
+    session_token: str
+    customer: Customer | None = None
+    staff: StaffUser | None = None
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    @property
+    def is_customer(self) -> bool:
+        return self.customer is not None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.staff is not None
+
+    @property
+    def display_name(self) -> str:
+        return (self.customer or self.staff).name
+
+    def actor(self, request_id: str | None = None) -> Actor:
+        if self.customer is not None:
+            return Actor.for_customer(self.customer, request_id)
+        return Actor.for_staff(self.staff, request_id)
+
+
+def start_session(*, customer: Customer | None = None, staff: StaffUser | None = None,
+                  user_agent: str | None = None) -> Principal:
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(
+        UserSession(
+            token_hash=_digest(token),
+            principal_type=PrincipalType.CUSTOMER if customer else PrincipalType.STAFF,
+            customer_id=customer.id if customer else None,
+            staff_user_id=staff.id if staff else None,
+            expires_at=now + timedelta(hours=current_app.config["SESSION_LIFETIME_HOURS"]),
+            last_seen_at=now,
+            user_agent=(user_agent or "")[:300] or None,
+        )
+    )
+    db.session.commit()
+    return Principal(token, customer=customer, staff=staff)
+
+
+def load_session(token: str) -> Principal | None:
+    user_session = db.session.scalar(
+        select(UserSession).where(
+            UserSession.token_hash == _digest(token), UserSession.expires_at > utcnow()
+        )
+    )
+    if user_session is None:
+        return None
+    if user_session.principal_type is PrincipalType.STAFF:
+        staff = db.session.get(StaffUser, user_session.staff_user_id)
+        if staff is None or not staff.active:
+            return None
+        principal = Principal(token, staff=staff)
+    else:
+        principal = Principal(token, customer=db.session.get(Customer, user_session.customer_id))
+    now = utcnow()
+    if now - user_session.last_seen_at > LAST_SEEN_GRANULARITY:
+        user_session.last_seen_at = now
+        db.session.commit()
+    return principal
+
+
+def end_session(token: str) -> None:
+    db.session.execute(delete(UserSession).where(UserSession.token_hash == _digest(token)))
+    db.session.commit()
+
+
+def end_sessions(*, staff_id: int | None = None, customer_id: int | None = None,
+                 keep_token: str | None = None) -> None:
+    """Sign a person out everywhere (but the current browser, when given).
+
+    Runs inside the caller's transaction, so a role or password change and the sign-out land
+    together.
+    """
+    column, value = (
+        (UserSession.staff_user_id, staff_id) if staff_id is not None
+        else (UserSession.customer_id, customer_id)
+    )
+    statement = delete(UserSession).where(column == value)
+    if keep_token:
+        statement = statement.where(UserSession.token_hash != _digest(keep_token))
+    db.session.execute(statement)
+
+
+def purge_expired() -> int:
+    """Housekeeping for the worker: expired sessions and long-dead sign-in tokens."""
+    now = utcnow()
+    removed = db.session.execute(delete(UserSession).where(UserSession.expires_at <= now)).rowcount
+    removed += db.session.execute(
+        delete(LoginToken).where(LoginToken.expires_at <= now - timedelta(days=1))
+    ).rowcount
+    db.session.commit()
+    return removed

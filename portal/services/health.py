@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from portal.extensions import db
+
+
+def check() -> dict:
+    try:
+        db.session.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception as exc:  # any driver error means the database is not usable
+        db.session.rollback()
+        database = f"error: {type(exc).__name__}"
+    return {"status": "ok" if database == "ok" else "degraded", "database": database}

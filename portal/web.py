@@ -1,0 +1,67 @@
+"""Request plumbing shared by every blueprint: request ids, security headers, safe redirects."""
+from __future__ import annotations
+
+import re
+import uuid
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, g, request
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def request_id() -> str | None:
+    return g.get("request_id")
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only our own absolute paths: no scheme, no host, no `//` or `/\\` tricks."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return False
+    if any(ord(char) < 32 or char == "\\" for char in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+def safe_next(target: str | None, default: str) -> str:
+    return target if is_safe_next(target) else default
+
+
+def content_security_policy() -> str:
+    script_sources = " ".join(["'self'", *current_app.config.get("CSP_EXTRA_SCRIPT_SOURCES", [])])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src {script_sources}",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def assign_request_id() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers["X-Request-ID"] = g.get("request_id", "")
+        headers.setdefault("Content-Security-Policy", content_security_policy())
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["X-Frame-Options"] = "DENY"
+        headers["Referrer-Policy"] = "same-origin"
+        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if app.config["HSTS"]:
+            headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+        if request.endpoint and not request.endpoint.startswith("static"):
+            # Account pages are personal: never cached by shared caches or the back button.
+            headers.setdefault("Cache-Control", "no-store")
+        return response
