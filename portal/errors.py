@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -33,6 +34,9 @@ def error_response(status: int, message=None, code: str | None = None):
     if wants_json():
         body = {"error": {"code": code, "message": str(message), "request_id": request_id()}}
         return jsonify(body), status
+    if request_ctx.url_adapter is None:
+        # The request was refused before routing (an untrusted Host): no page can link anywhere.
+        return f"{status} {title}\n", status, {"Content-Type": "text/plain; charset=utf-8"}
     return (
         render_template("errors/error.html", status=status, title=title, message=message,
                         request_id=request_id()),

@@ -1,15 +1,16 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
 from portal.models import StaffRole
 from portal.services.passwords import MIN_LENGTH
 
 ROLE_CHOICES = [
-    (StaffRole.AGENT.value, _l("Agent")),
-    (StaffRole.MANAGER.value, _l("Manager")),
-    (StaffRole.ADMIN.value, _l("Admin")),
+    SelectChoice(StaffRole.AGENT.value, _l("Agent")),
+    SelectChoice(StaffRole.MANAGER.value, _l("Manager")),
+    SelectChoice(StaffRole.ADMIN.value, _l("Admin")),
 ]
 
 

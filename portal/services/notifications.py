@@ -48,10 +48,11 @@ def _send(email: OutboxEmail) -> None:
     message["Subject"] = email.subject
     # Stable per outbox row, so a resend after a crash can be recognised as the same mail.
     message["Message-ID"] = make_msgid(idstring=f"outbox-{email.id}", domain="portal.local")
-    message["Content-Language"] = email.locale
     message.set_content(email.body_text)
     if email.body_html:
         message.add_alternative(email.body_html, subtype="html")
+    # After the bodies: set_content drops any Content-* header set earlier.
+    message["Content-Language"] = email.locale
     with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"]) as smtp:
         if config["MAIL_USE_TLS"]:
             smtp.starttls()

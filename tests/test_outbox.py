@@ -1,0 +1,72 @@
+"""The email outbox: nothing lost while SMTP is down, nothing sent twice."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import OutboxEmail, utcnow
+from portal.services import auth, notifications
+from portal.services.actors import Actor
+from tests import factories
+from tests.conftest import free_port
+
+
+def test_email_is_in_the_customers_language(app, smtp, ctx):
+    factories.customer("es@example.com", name="Erin", locale="es")
+    auth.request_login_link("es@example.com", "en", Actor.system("test"))
+    assert notifications.deliver_pending() == 1
+    [message] = smtp.messages
+    assert message["Subject"] == f"Tu enlace de acceso a {app.config['MERCHANT_NAME']}"
+    assert message["Content-Language"] == "es"
+    assert "Hola, Erin:" in message.get_body(("plain",)).get_content()
+    assert "Hola, Erin:" in message.get_body(("html",)).get_content()
+
+
+def test_smtp_outage_loses_nothing_and_sends_once(app, ctx, monkeypatch):
+    factories.customer("patient@example.com")
+    auth.request_login_link("patient@example.com", "en", Actor.system("test"))
+    monkeypatch.setitem(app.config, "MAIL_PORT", free_port())  # nothing listens there
+    assert notifications.deliver_pending() == 0
+    email = db.session.scalar(select(OutboxEmail))
+    assert email.sent_at is None and email.attempts == 1
+    assert "Connection" in email.last_error or "refused" in email.last_error.lower()
+    assert email.next_attempt_at > utcnow()
+    # Not due yet: a second round does not hammer the server.
+    assert notifications.deliver_pending() == 0
+    assert db.session.scalar(select(OutboxEmail)).attempts == 1
+
+
+def test_retry_after_outage_delivers_exactly_once(app, smtp, ctx):
+    factories.customer("later@example.com")
+    auth.request_login_link("later@example.com", "en", Actor.system("test"))
+    email = db.session.scalar(select(OutboxEmail))
+    email.attempts, email.last_error = 2, "OSError: down"
+    email.next_attempt_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert notifications.deliver_pending() == 1
+    assert notifications.deliver_pending() == 0
+    assert len(smtp.messages) == 1
+    assert db.session.scalar(select(OutboxEmail)).sent_at is not None
+
+
+def test_gives_up_after_max_attempts(app, ctx, monkeypatch):
+    factories.customer("doomed@example.com")
+    auth.request_login_link("doomed@example.com", "en", Actor.system("test"))
+    monkeypatch.setitem(app.config, "MAIL_PORT", free_port())
+    email = db.session.scalar(select(OutboxEmail))
+    email.attempts = app.config["OUTBOX_MAX_ATTEMPTS"] - 1
+    db.session.commit()
+    notifications.deliver_pending()
+    email = db.session.scalar(select(OutboxEmail))
+    assert email.gave_up_at is not None and email.sent_at is None
+
+
+def test_worker_once_delivers(app, smtp):
+    with app.app_context():
+        factories.customer("worker@example.com")
+        auth.request_login_link("worker@example.com", "en", Actor.system("test"))
+    result = app.test_cli_runner().invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert [m["To"] for m in smtp.messages] == ["worker@example.com"]

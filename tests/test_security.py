@@ -1,0 +1,113 @@
+"""CSRF, cookies, headers, trusted hosts, rate limits."""
+from __future__ import annotations
+
+import pytest
+
+from portal import create_app
+from tests import factories
+from tests.conftest import csrf_token
+from tests.helpers import sign_in_customer, sign_in_url
+
+
+def test_post_without_csrf_token_is_rejected(app, client):
+    with app.app_context():
+        factories.customer("csrf@example.com")
+    path = sign_in_url(app, "csrf@example.com")
+    response = client.post(path, data={})
+    assert response.status_code == 400
+    assert "form has expired" in response.text
+    # The token was not used up by the rejected request.
+    page = client.get(path)
+    assert page.status_code == 200
+    assert client.post(path, data={"csrf_token": "forged"}).status_code == 400
+    assert client.post(path, data={"csrf_token": csrf_token(page.text)}).status_code == 302
+
+
+def test_security_headers(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "Strict-Transport-Security" not in response.headers
+    assert len(response.headers["X-Request-ID"]) >= 8
+
+
+def test_pages_have_no_inline_script(app, client):
+    with app.app_context():
+        factories.subscription(factories.customer("noscript@example.com"))
+    sign_in_customer(app, client, "noscript@example.com")
+    for path in ("/", "/login"):
+        html = client.get(path).text
+        assert "<script>" not in html and " on" + "click=" not in html
+
+
+def test_session_cookie_flags(app, client):
+    with app.app_context():
+        factories.customer("cookie@example.com")
+    path = sign_in_url(app, "cookie@example.com")
+    page = client.get(path)
+    response = client.post(path, data={"csrf_token": csrf_token(page.text)})
+    cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("portal_session="))
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # development over http
+
+
+@pytest.fixture
+def production_env(monkeypatch, database_url):
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("TRUSTED_HOSTS", "portal.example.com")
+
+
+def test_production_cookies_and_hsts(production_env):
+    app = create_app("production", TRUSTED_HOSTS=["portal.example.com"])
+    client = app.test_client()
+    response = client.get("/login", base_url="https://portal.example.com")
+    assert response.status_code == 200
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_NAME"].startswith("__Host-")
+
+
+def test_untrusted_host_is_refused(production_env):
+    app = create_app("production", TRUSTED_HOSTS=["portal.example.com"])
+    response = app.test_client().get("/login", base_url="https://evil.example")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL"])
+def test_production_refuses_to_start_without_secrets(production_env, monkeypatch, missing):
+    monkeypatch.delenv(missing)
+    with pytest.raises(RuntimeError, match=missing):
+        create_app("production")
+
+
+def test_login_is_rate_limited_with_a_translated_page(app, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "3 per minute")
+    client = app.test_client()
+    token = csrf_token(client.get("/login").text)
+    statuses = [
+        client.post("/login/password", data={"pw-csrf_token": token, "pw-email": "x@example.com",
+                                             "pw-password": "wrong"}).status_code
+        for _ in range(4)
+    ]
+    assert statuses == [400, 400, 400, 429]
+    spanish = client.post("/login/password", headers={"Accept-Language": "es"},
+                          data={"pw-csrf_token": token})
+    assert spanish.status_code == 429
+    assert "Demasiados intentos" in spanish.text
+
+
+def test_link_requests_are_limited_per_address(app, monkeypatch):
+    monkeypatch.setitem(app.config, "LINK_REQUEST_RATE_LIMIT", "2 per 15 minutes")
+    statuses = []
+    for _ in range(3):
+        client = app.test_client()  # a fresh browser each time: the limit follows the address
+        token = csrf_token(client.get("/login").text)
+        statuses.append(client.post("/login", data={
+            "link-csrf_token": token, "link-email": "target@example.com"}).status_code)
+    assert statuses == [302, 302, 429]
