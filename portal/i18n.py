@@ -66,6 +66,10 @@ def local_date(value: date | datetime | None, style: str = "medium") -> str:
     return format_date(value, style)
 
 
+def country_name(code: str) -> str:
+    return get_locale().territories.get(code.upper(), code)
+
+
 def status_label(status) -> str:
     return str(STATUS_LABELS[status])
 
@@ -79,6 +83,7 @@ def interval_label(unit: IntervalUnit, count: int) -> str:
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["local_date"] = local_date
+    app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.globals.update(status_label=status_label, interval_label=interval_label)
 
     @app.context_processor

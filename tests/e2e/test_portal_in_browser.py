@@ -1,0 +1,92 @@
+"""A subscriber on a phone: sign in from the email, read the dashboard; axe finds no violations."""
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from portal.models import OrderStatus, StaffRole
+from portal.services import notifications
+from tests import factories
+
+pytestmark = pytest.mark.e2e
+axe = Axe()
+
+
+def assert_accessible(page) -> None:
+    results = axe.run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+
+@pytest.fixture
+def subscriber(app):
+    with app.app_context():
+        customer = factories.customer("phone@example.com", name="Pat Phone")
+        subscription = factories.subscription(customer)
+        factories.order(subscription, status=OrderStatus.SCHEDULED)
+        factories.order(subscription, status=OrderStatus.FAILED,
+                        scheduled_for=subscription.next_order_date.replace(year=2020))
+        return subscription.id
+
+
+def test_sign_in_from_email_on_a_phone(app, live_server, smtp, page, subscriber):
+    page.goto(f"{live_server}/login")
+    assert_accessible(page)
+    page.get_by_label("Email address").first.fill("phone@example.com")
+    page.get_by_role("button", name="Email me a sign-in link").click()
+    page.wait_for_url("**/login/sent")
+    assert_accessible(page)
+
+    with app.app_context():
+        assert notifications.deliver_pending() == 1
+    body = smtp.messages[0].get_body(("plain",)).get_content()
+    link = next(line.strip() for line in body.splitlines() if "/login/t/" in line)
+    page.goto(link)
+    assert_accessible(page)
+    page.get_by_role("button", name="Continue to my account").click()
+    page.wait_for_url(f"{live_server}/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Hello, Pat Phone"
+    assert page.get_by_role("alert").is_visible()  # the failed-payment banner
+    assert_accessible(page)
+
+    page.get_by_role("link", name="View details").click()
+    page.wait_for_url(f"**/subscriptions/{subscriber}")
+    assert_accessible(page)
+
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/login")
+    assert "You have signed out." in page.get_by_role("status").inner_text()
+
+
+def test_keyboard_reaches_the_content_first(live_server, page):
+    page.goto(f"{live_server}/login")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent.trim()")
+    assert focused == "Skip to content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_pages_work_without_javascript(browser, live_server, subscriber):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Language").select_option("de")
+    page.get_by_role("button", name="Change").click()
+    assert page.get_by_role("button", name="Anmeldelink per E-Mail senden").is_visible()
+    context.close()
+
+
+def test_staff_pages_are_accessible(app, live_server, page):
+    with app.app_context():
+        factories.staff(StaffRole.ADMIN, "a11y@example.com")
+        customer_id = factories.customer("seen@example.com").id
+    page.goto(f"{live_server}/staff/login")
+    assert_accessible(page)
+    page.get_by_label("Email address").fill("a11y@example.com")
+    page.get_by_label("Password").fill(factories.STAFF_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/console/")
+    for path in ("/console/?q=seen", f"/console/customers/{customer_id}", "/admin/staff",
+                 "/console/password"):
+        page.goto(live_server + path)
+        assert_accessible(page)
