@@ -44,3 +44,29 @@ def test_a_link_used_from_many_tabs_at_once_signs_in_once(app):
         signed_in = db.session.scalar(select(func.count()).select_from(AuditEvent)
                                       .where(AuditEvent.action == "auth.signed_in"))
         assert signed_in == 1
+
+
+def test_parallel_workers_send_each_email_once(app, smtp):
+    from portal.services import notifications
+    from portal.services.actors import Actor
+
+    with app.app_context():
+        for n in range(20):
+            factories.customer(f"bulk{n}@example.com")
+            auth.request_login_link(f"bulk{n}@example.com", "en", Actor.system("test"))
+    barrier = threading.Barrier(4)
+
+    def worker():
+        with app.app_context():
+            barrier.wait()
+            while notifications.deliver_pending(batch_size=3):
+                pass
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    recipients = sorted(message["To"] for message in smtp.messages)
+    assert recipients == sorted(f"bulk{n}@example.com" for n in range(20))

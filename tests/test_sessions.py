@@ -141,3 +141,19 @@ def test_admin_adds_staff_member(app, client):
     again = client.post("/admin/staff", data=data)
     assert again.status_code == 409
     assert "already exists" in again.text
+
+
+def test_expired_session_is_signed_out(app, client):
+    from datetime import timedelta
+
+    from portal.models import utcnow
+
+    with app.app_context():
+        factories.customer("expiring@example.com")
+    sign_in_customer(app, client, "expiring@example.com")
+    assert client.get("/").status_code == 200
+    with app.app_context():
+        stored = db.session.scalar(select(UserSession))
+        stored.expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    assert client.get("/").status_code == 302

@@ -2,10 +2,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Length
 
+from portal.forms import email_validators, new_password_validators
 from portal.models import StaffRole
-from portal.services.passwords import MIN_LENGTH
 
 ROLE_CHOICES = [
     SelectChoice(StaffRole.AGENT.value, _l("Agent")),
@@ -16,16 +16,9 @@ ROLE_CHOICES = [
 
 class StaffCreateForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=200)])
-    email = EmailField(_l("Email address"), validators=[
-        DataRequired(_l("Enter your email address.")),
-        Email(_l("Enter an email address like name@example.com."), check_deliverability=False),
-        Length(max=254),
-    ])
+    email = EmailField(_l("Email address"), validators=email_validators())
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
-    password = PasswordField(_l("Initial password"), validators=[
-        DataRequired(_l("Enter a new password.")),
-        Length(min=MIN_LENGTH, max=200, message=_l("Use at least %(min)d characters.", min=MIN_LENGTH)),
-    ])
+    password = PasswordField(_l("Initial password"), validators=new_password_validators())
 
 
 class StaffRoleForm(FlaskForm):

@@ -1,24 +1,18 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Length
+
+from portal.forms import email_validators
 
 
 class EmailLinkForm(FlaskForm):
-    email = EmailField(_l("Email address"), validators=[
-        DataRequired(_l("Enter your email address.")),
-        Email(_l("Enter an email address like name@example.com."), check_deliverability=False),
-        Length(max=254),
-    ])
+    email = EmailField(_l("Email address"), validators=email_validators())
     next = HiddenField()
 
 
 class PasswordLoginForm(FlaskForm):
-    email = EmailField(_l("Email address"), validators=[
-        DataRequired(_l("Enter your email address.")),
-        Email(_l("Enter an email address like name@example.com."), check_deliverability=False),
-        Length(max=254),
-    ])
+    email = EmailField(_l("Email address"), validators=email_validators())
     password = PasswordField(_l("Password"), validators=[
         DataRequired(_l("Enter your password.")), Length(max=200),
     ])

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, SearchField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from portal.services.passwords import MIN_LENGTH
+from portal.forms import new_password_validators
 
 
 class CustomerSearchForm(FlaskForm):
@@ -16,10 +16,7 @@ class CustomerSearchForm(FlaskForm):
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(_l("Enter your current password."))])
-    new_password = PasswordField(_l("New password"), validators=[
-        DataRequired(_l("Enter a new password.")),
-        Length(min=MIN_LENGTH, max=200, message=_l("Use at least %(min)d characters.", min=MIN_LENGTH)),
-    ])
+    new_password = PasswordField(_l("New password"), validators=new_password_validators())
     confirm_password = PasswordField(_l("Repeat the new password"), validators=[
         EqualTo("new_password", _l("The two passwords do not match.")),
     ])

@@ -118,40 +118,43 @@ def consume_login_token(token: str, request_id: str | None = None) -> Customer:
         db.session.rollback()
         raise InvalidToken()
     customer = db.session.get(Customer, result.customer_id)
-    audit.record(Actor.for_customer(customer, request_id), "auth.signed_in",
-                 subject_type="customer", subject_id=customer.id, customer_id=customer.id,
-                 after={"method": "link"})
-    db.session.commit()
+    _record_sign_in(Actor.for_customer(customer, request_id), "auth.signed_in", "customer",
+                    customer.id, customer.id, method="link")
     return customer
+
+
+def _record_sign_in(actor: Actor, action: str, subject_type: str, subject_id: int,
+                    customer_id: int | None, *, method: str | None = None,
+                    failed: bool = False) -> None:
+    fields = {"subject_type": subject_type, "subject_id": subject_id, "customer_id": customer_id}
+    if failed:
+        audit.record_failure(actor, action, InvalidCredentials.code, **fields)
+        return
+    audit.record(actor, action, after={"method": method} if method else None, **fields)
+    db.session.commit()
 
 
 def authenticate_customer(email: str, password: str, request_id: str | None = None) -> Customer:
     customer = find_customer_by_email(email)
-    if not verify_password(customer.password_hash if customer else None, password):
-        if customer is not None:
-            audit.record_failure(Actor.for_customer(customer, request_id), "auth.signed_in",
-                                 InvalidCredentials.code, subject_type="customer",
-                                 subject_id=customer.id, customer_id=customer.id)
+    ok = verify_password(customer.password_hash if customer else None, password)
+    if customer is not None:
+        _record_sign_in(Actor.for_customer(customer, request_id), "auth.signed_in", "customer",
+                        customer.id, customer.id, method="password", failed=not ok)
+    if not ok:
         raise InvalidCredentials()
-    audit.record(Actor.for_customer(customer, request_id), "auth.signed_in",
-                 subject_type="customer", subject_id=customer.id, customer_id=customer.id,
-                 after={"method": "password"})
-    db.session.commit()
     return customer
 
 
 def authenticate_staff(email: str, password: str, request_id: str | None = None) -> StaffUser:
+    """Deactivated members are refused exactly like a wrong password."""
     staff = db.session.scalar(select(StaffUser).where(StaffUser.email == normalize_email(email)))
     usable = staff is not None and staff.active
-    if not verify_password(staff.password_hash if usable else None, password):
-        if staff is not None:
-            audit.record_failure(Actor.for_staff(staff, request_id), "auth.staff_signed_in",
-                                 InvalidCredentials.code, subject_type="staff",
-                                 subject_id=staff.id)
+    ok = verify_password(staff.password_hash if usable else None, password)
+    if staff is not None:
+        _record_sign_in(Actor.for_staff(staff, request_id), "auth.staff_signed_in", "staff",
+                        staff.id, None, failed=not ok)
+    if not ok:
         raise InvalidCredentials()
-    audit.record(Actor.for_staff(staff, request_id), "auth.staff_signed_in",
-                 subject_type="staff", subject_id=staff.id)
-    db.session.commit()
     return staff
 
 
