@@ -22,7 +22,7 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 \
 		--no-location --sort-output -o portal/translations/messages.pot .
 	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations \
-		--no-location --width 100 --ignore-obsolete
+		--width 100 --ignore-obsolete --no-fuzzy-matching
 	$(BIN)/pybabel compile -d portal/translations -f
 
 run: setup

@@ -157,3 +157,32 @@ def test_expired_session_is_signed_out(app, client):
         stored.expires_at = utcnow() - timedelta(seconds=1)
         db.session.commit()
     assert client.get("/").status_code == 302
+
+
+def _set_password(client, **fields):
+    page = client.get("/password")
+    return client.post("/password", data={"csrf_token": csrf_token(page.text), **fields})
+
+
+def test_subscriber_sets_a_password_and_other_browsers_sign_out(app):
+    with app.app_context():
+        factories.customer("optional@example.com")
+    phone, laptop = app.test_client(), app.test_client()
+    sign_in_customer(app, phone, "optional@example.com")
+    sign_in_customer(app, laptop, "optional@example.com")
+    short = _set_password(phone, new_password="short", confirm_password="short")
+    assert short.status_code == 400 and "at least 10 characters" in short.text
+    done = _set_password(phone, new_password="my own passphrase", confirm_password="my own passphrase")
+    assert done.status_code == 302
+    assert phone.get("/").status_code == 200
+    assert laptop.get("/").status_code == 302
+    # A password now exists, so changing it needs the current one.
+    wrong = _set_password(phone, current_password="nope", new_password="another passphrase",
+                          confirm_password="another passphrase")
+    assert wrong.status_code == 400 and "current password is not right" in wrong.text
+    fresh = app.test_client()
+    page = fresh.get("/login")
+    signed_in = fresh.post("/login/password", data={
+        "pw-csrf_token": csrf_token(page.text), "pw-email": "optional@example.com",
+        "pw-password": "my own passphrase"})
+    assert signed_in.status_code == 302

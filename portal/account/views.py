@@ -1,13 +1,16 @@
 """The subscriber's own pages."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access import customer_required
+from portal.account.forms import SetPasswordForm
 from portal.auth.forms import ConfirmForm
-from portal.services import account
-from portal.web import safe_next
+from portal.services import account, customers
+from portal.services.errors import InvalidCredentials
+from portal.web import request_id, safe_next
 
 bp = Blueprint("account", __name__)
 
@@ -33,6 +36,24 @@ def subscription(subscription_id: int):
 @customer_required
 def order(order_id: int):
     return render_template("account/order.html", order=account.get_order(current_user.customer, order_id))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@customer_required
+def password():
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            customers.set_password(current_user.customer, form.current_password.data,
+                                   form.new_password.data, current_user.get_id(), request_id())
+        except InvalidCredentials as error:
+            form.current_password.errors.append(error.message)
+        else:
+            flash(_("Your password has been saved. Other devices have been signed out."), "success")
+            return redirect(url_for("account.dashboard"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("account/password.html", form=form,
+                           has_password=current_user.customer.password_hash is not None), status
 
 
 @bp.route("/language", methods=["POST"])

@@ -1,11 +1,16 @@
-"""Finding customers, for staff."""
+"""Customer accounts: finding them (staff) and their sign-in settings."""
 from __future__ import annotations
 
 from sqlalchemy import or_, select
 
+from flask_babel import lazy_gettext as _l
+
 from portal.extensions import db
 from portal.models import Customer
-from portal.services.errors import NotFound
+from portal.services import audit, auth
+from portal.services.actors import Actor
+from portal.services.errors import InvalidCredentials, NotFound
+from portal.services.passwords import hash_password, verify_password
 
 SEARCH_LIMIT = 50
 
@@ -38,3 +43,17 @@ def get_customer(customer_id: int) -> Customer:
     if customer is None:
         raise NotFound()
     return customer
+
+
+def set_password(customer: Customer, current_password: str | None, new_password: str,
+                 session_token: str, request_id: str | None = None) -> None:
+    """Set or change the optional password. Other browsers signed in as this customer end."""
+    actor = Actor.for_customer(customer, request_id)
+    fields = {"subject_type": "customer", "subject_id": customer.id, "customer_id": customer.id}
+    if customer.password_hash and not verify_password(customer.password_hash, current_password or ""):
+        audit.record_failure(actor, "customer.password_set", InvalidCredentials.code, **fields)
+        raise InvalidCredentials(_l("Your current password is not right."))
+    customer.password_hash = hash_password(new_password)
+    auth.end_sessions(customer_id=customer.id, keep_token=session_token)
+    audit.record(actor, "customer.password_set", **fields)
+    db.session.commit()

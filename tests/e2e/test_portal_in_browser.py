@@ -52,6 +52,9 @@ def test_sign_in_from_email_on_a_phone(app, live_server, smtp, page, subscriber)
     page.wait_for_url(f"**/subscriptions/{subscriber}")
     assert_accessible(page)
 
+    page.get_by_role("link", name="Password").click()
+    assert_accessible(page)
+
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/login")
     assert "You have signed out." in page.get_by_role("status").inner_text()
