@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from portal.forms import email_validators, new_password_validators
+from portal.forms import email_field, new_password_validators
 from portal.models import StaffRole
 
 ROLE_CHOICES = [
@@ -16,7 +16,7 @@ ROLE_CHOICES = [
 
 class StaffCreateForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=200)])
-    email = EmailField(_l("Email address"), validators=email_validators())
+    email = email_field()
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
     password = PasswordField(_l("Initial password"), validators=new_password_validators())
 

@@ -1,18 +1,18 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField
+from wtforms import HiddenField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from portal.forms import email_validators
+from portal.forms import email_field
 
 
 class EmailLinkForm(FlaskForm):
-    email = EmailField(_l("Email address"), validators=email_validators())
+    email = email_field()
     next = HiddenField()
 
 
 class PasswordLoginForm(FlaskForm):
-    email = EmailField(_l("Email address"), validators=email_validators())
+    email = email_field()
     password = PasswordField(_l("Password"), validators=[
         DataRequired(_l("Enter your password.")), Length(max=200),
     ])

@@ -14,6 +14,7 @@ from portal.services.errors import InvalidCredentials, InvalidToken
 from portal.web import is_safe_next, request_id, safe_next
 
 bp = Blueprint("auth", __name__)
+LINK_FORM_PREFIX = "link"
 
 
 def _login_limit() -> str:
@@ -25,7 +26,7 @@ def _link_limit() -> str:
 
 
 def _email_key() -> str:
-    return "email:" + auth.normalize_email(request.form.get("email", ""))
+    return "email:" + auth.normalize_email(request.form.get(f"{LINK_FORM_PREFIX}-email", ""))
 
 
 def _sign_in(principal: auth.Principal, next_path: str | None, default: str):
@@ -41,7 +42,7 @@ def _login_forms():
     next_path = request.args.get("next") or request.form.get("next")
     next_value = next_path if is_safe_next(next_path) else ""
     return (
-        EmailLinkForm(prefix="link", next=next_value),
+        EmailLinkForm(prefix=LINK_FORM_PREFIX, next=next_value),
         PasswordLoginForm(prefix="pw", next=next_value),
     )
 
@@ -102,7 +103,7 @@ def login_with_token(token: str):
         customer = auth.check_login_token(token)
     except InvalidToken as error:
         return render_template("auth/link_invalid.html", message=error.message,
-                               link_form=EmailLinkForm(prefix="link")), 400
+                               link_form=EmailLinkForm(prefix=LINK_FORM_PREFIX)), 400
     return render_template("auth/confirm_link.html", form=form, customer=customer)
 
 

@@ -227,7 +227,10 @@ def load_session(token: str) -> Principal | None:
             return None
         principal = Principal(token, staff=staff)
     else:
-        principal = Principal(token, customer=db.session.get(Customer, user_session.customer_id))
+        customer = db.session.get(Customer, user_session.customer_id)
+        if customer is None:
+            return None
+        principal = Principal(token, customer=customer)
     now = utcnow()
     if now - user_session.last_seen_at > LAST_SEEN_GRANULARITY:
         user_session.last_seen_at = now
