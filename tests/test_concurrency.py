@@ -16,29 +16,39 @@ from tests.helpers import sign_in_url
 pytestmark = pytest.mark.postgres
 
 
+def run_together(app, work, count: int) -> None:
+    """Run `work` in `count` threads, each with its own app context, released at one instant."""
+    barrier = threading.Barrier(count)
+
+    def run():
+        with app.app_context():
+            barrier.wait()
+            try:
+                work()
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def test_a_link_used_from_many_tabs_at_once_signs_in_once(app):
     with app.app_context():
         factories.customer("race@example.com")
     token = sign_in_url(app, "race@example.com").rsplit("/", 1)[1]
     outcomes: list[str] = []
-    barrier = threading.Barrier(8)
 
     def use_link():
-        with app.app_context():
-            barrier.wait()
-            try:
-                auth.consume_login_token(token)
-                outcomes.append("signed in")
-            except InvalidToken:
-                outcomes.append("refused")
-            finally:
-                db.session.remove()
+        try:
+            auth.consume_login_token(token)
+            outcomes.append("signed in")
+        except InvalidToken:
+            outcomes.append("refused")
 
-    threads = [threading.Thread(target=use_link) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_together(app, use_link, 8)
     assert sorted(outcomes) == ["refused"] * 7 + ["signed in"]
     with app.app_context():
         signed_in = db.session.scalar(select(func.count()).select_from(AuditEvent)
@@ -54,19 +64,11 @@ def test_parallel_workers_send_each_email_once(app, smtp):
         for n in range(20):
             factories.customer(f"bulk{n}@example.com")
             auth.request_login_link(f"bulk{n}@example.com", "en", Actor.system("test"))
-    barrier = threading.Barrier(4)
 
     def worker():
-        with app.app_context():
-            barrier.wait()
-            while notifications.deliver_pending(batch_size=3):
-                pass
-            db.session.remove()
+        while notifications.deliver_pending(batch_size=3):
+            pass
 
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_together(app, worker, 4)
     recipients = sorted(message["To"] for message in smtp.messages)
     assert recipients == sorted(f"bulk{n}@example.com" for n in range(20))
