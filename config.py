@@ -71,7 +71,20 @@ class Config:
     STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY")
     LOCALSTRIPE_URL = os.environ.get("LOCALSTRIPE_URL", "http://127.0.0.1:8420")
 
+    # Self-serve rules until the merchant saves their own in admin.
+    POLICY_DEFAULTS = {
+        "order_cutoff_days": 2,
+        "pause_cycle_options": [1, 2, 3],
+        "max_pause_days": 90,
+        "max_consecutive_skips": 2,
+        "allowed_intervals": ["1w", "2w", "4w", "6w", "1m"],
+        "reschedule_window_days": 60,
+    }
+    UPCOMING_ORDERS_SHOWN = 3
+    SHIPPING_COUNTRIES = ["ES", "PT", "FR", "DE", "NL", "IT", "GB", "US"]
+
     # Development conveniences, never on in production.
+    DEV_MAIL_PAGE = True
     DEMO_PASSWORD = "demo-password"
 
 
@@ -81,6 +94,7 @@ class DevelopmentConfig(Config):
 
 class TestConfig(Config):
     TESTING = True
+    DEV_MAIL_PAGE = False
     SECRET_KEY = "test-secret-key"
     SQLALCHEMY_DATABASE_URI = normalize_database_url(
         os.environ.get("PORTAL_TEST_DATABASE_URL", "sqlite://")
@@ -97,6 +111,7 @@ class ProductionConfig(Config):
     PREFERRED_URL_SCHEME = "https"
     HSTS = True
     DEMO_PASSWORD = None
+    DEV_MAIL_PAGE = False
 
     @staticmethod
     def from_environment() -> dict[str, str]:

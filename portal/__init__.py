@@ -76,6 +76,10 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (auth_bp, account_bp, console_bp, admin_bp, api_bp):
         app.register_blueprint(blueprint)
+    if app.config["DEV_MAIL_PAGE"]:
+        from portal.dev.views import bp as dev_bp
+
+        app.register_blueprint(dev_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

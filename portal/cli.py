@@ -5,9 +5,11 @@ import time
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 
 from portal.extensions import db
-from portal.services import auth, demo, notifications
+from portal.jobs import JOBS
+from portal.services import auth, demo
 from portal.services.actors import Actor
 
 
@@ -31,22 +33,28 @@ def register(app: Flask) -> None:
             raise click.ClickException(f"No customer with email {email}.")
         click.echo(auth.create_portal_session_url(customer, Actor.system("cli"), next_path))
 
-    outbox = click.Group("outbox", help="Outgoing email.")
-    app.cli.add_command(outbox)
+    jobs = AppGroup("jobs", help="Scheduled jobs, one at a time.")
+    app.cli.add_command(jobs)
 
-    @outbox.command("deliver")
-    def outbox_deliver() -> None:
-        """Send the emails that are due once."""
-        click.echo(f"Sent {notifications.deliver_pending()} emails.")
+    @jobs.command("list")
+    def jobs_list() -> None:
+        """Name every job the worker runs."""
+        for name in JOBS:
+            click.echo(name)
+
+    @jobs.command("run")
+    @click.argument("name", type=click.Choice(sorted(JOBS)))
+    def jobs_run(name: str) -> None:
+        """Run one job once and say how many things it did."""
+        click.echo(f"{name}: {JOBS[name]()}")
 
     @app.cli.command("worker")
     @click.option("--interval", default=2.0, help="Seconds between rounds.")
     @click.option("--once", is_flag=True, help="Run one round and exit.")
     def worker(interval: float, once: bool) -> None:
-        """Run the scheduled jobs in a loop. Several workers may run side by side."""
-        jobs = {"outbox": notifications.deliver_pending, "sessions": auth.purge_expired}
+        """Run every job in a loop. Several workers may run side by side."""
         while True:
-            for name, job in jobs.items():
+            for name, job in JOBS.items():
                 try:
                     job()
                 except Exception:  # one failing job must not stop the others or the loop

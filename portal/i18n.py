@@ -10,7 +10,7 @@ from flask_babel import format_currency, format_date, format_datetime, get_local
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from portal.models import IntervalUnit, OrderStatus, Outcome, StaffRole, SubscriptionStatus
+from portal.models import ActorType, IntervalUnit, OrderStatus, Outcome, StaffRole, SubscriptionStatus
 
 LANGUAGE_NAMES = {"en": "English", "es": "Español", "de": "Deutsch"}
 
@@ -66,6 +66,63 @@ def local_date(value: date | datetime | None, style: str = "medium") -> str:
     return format_date(value, style)
 
 
+# What each recorded action is called on the activity page, in emails and in the console.
+ACTION_LABELS = {
+    "subscription.pause": _l("Paused the subscription"),
+    "subscription.resume": _l("Resumed the subscription"),
+    "subscription.auto_resume": _l("Resumed the subscription as planned"),
+    "subscription.skip": _l("Skipped an order"),
+    "subscription.unskip": _l("Restored a skipped order"),
+    "subscription.swap": _l("Changed what is delivered"),
+    "subscription.frequency": _l("Changed how often it is delivered"),
+    "subscription.reschedule": _l("Moved the next order"),
+    "subscription.order_now": _l("Ordered now"),
+    "subscription.reactivate": _l("Reactivated the subscription"),
+    "subscription.address": _l("Changed the shipping address"),
+    "address.change": _l("Changed the shipping address"),
+    "profile.updated": _l("Updated personal details"),
+    "profile.email_change_requested": _l("Asked to change the email address"),
+    "profile.email_changed": _l("Changed the email address"),
+    "customer.password_set": _l("Set a password"),
+    "auth.signed_in": _l("Signed in"),
+    "auth.link_requested": _l("Asked for a sign-in link"),
+    "auth.portal_session_created": _l("A sign-in link was created"),
+}
+
+# The headings of the subscriber's action pages.
+ACTION_TITLES = {
+    "pause": _l("Pause deliveries"),
+    "resume": _l("Resume now"),
+    "skip": _l("Skip this order"),
+    "unskip": _l("Restore this order"),
+    "swap": _l("Change products"),
+    "frequency": _l("Change frequency"),
+    "reschedule": _l("Move the next order"),
+    "order_now": _l("Order now"),
+    "reactivate": _l("Reactivate"),
+}
+
+ACTOR_LABELS = {
+    ActorType.CUSTOMER: _l("You"),
+    ActorType.STAFF: _l("Support"),
+    ActorType.LINK: _l("Email link"),
+    ActorType.JOB: _l("Automatically"),
+    ActorType.STRIPE: _l("Payment provider"),
+    ActorType.API: _l("The shop"),
+    ActorType.SYSTEM: _l("The shop"),
+}
+
+
+def action_label(action: str) -> str:
+    """Actions without a label yet show their code rather than nothing."""
+    label = ACTION_LABELS.get(action) or ACTION_LABELS.get(f"subscription.{action}")
+    return str(label) if label else action
+
+
+def actor_label(actor_type: ActorType) -> str:
+    return str(ACTOR_LABELS[actor_type])
+
+
 def country_name(code: str) -> str:
     return get_locale().territories.get(code.upper(), code)
 
@@ -80,11 +137,23 @@ def interval_label(unit: IntervalUnit, count: int) -> str:
     return ngettext("Every month", "Every %(num)d months", count)
 
 
+class LazyDate:
+    """A date inside a translatable message, formatted when the message is shown."""
+
+    def __init__(self, value: date):
+        self.value = value
+
+    def __str__(self) -> str:
+        return local_date(self.value)
+
+
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["country_name"] = country_name
-    app.jinja_env.globals.update(status_label=status_label, interval_label=interval_label)
+    app.jinja_env.globals.update(status_label=status_label, interval_label=interval_label,
+                                 action_label=action_label, actor_label=actor_label,
+                                 action_title=lambda action: str(ACTION_TITLES[action]))
 
     @app.context_processor
     def i18n_context() -> dict:

@@ -1,6 +1,7 @@
 """Signing in through the real flows, as a browser would."""
 from __future__ import annotations
 
+from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 from portal.services import auth
@@ -30,3 +31,44 @@ def sign_in_staff(client, email: str, password: str = STAFF_PASSWORD):
     return client.post("/staff/login", data={
         "csrf_token": csrf_token(page.text), "email": email, "password": password,
     })
+
+
+class _FormFields(HTMLParser):
+    """The inputs of the form with the given class, as a browser would submit them."""
+
+    def __init__(self, form_class: str):
+        super().__init__()
+        self.form_class, self.inside, self.fields = form_class, False, {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and self.form_class in (attrs.get("class") or "").split():
+            self.inside = True
+        elif tag == "input" and self.inside and attrs.get("name"):
+            self.fields[attrs["name"]] = attrs.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+
+
+def form_fields(html: str, form_class: str) -> dict:
+    parser = _FormFields(form_class)
+    parser.feed(html)
+    assert parser.fields, f"no form .{form_class} on the page"
+    return parser.fields
+
+
+def run_action(client, path: str, data: dict | None = None):
+    """Open the action, ask for the preview, confirm it. Returns (preview, confirm) responses."""
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    if data is None:  # actions without a form show their preview straight away
+        preview = page
+    else:
+        fields = {**form_fields(page.text, "action-form"), **data}
+        preview = client.post(path, data=fields)
+        if preview.status_code != 200:
+            return preview, None
+    confirm = client.post(path, data=form_fields(preview.text, "actions-row"))
+    return preview, confirm

@@ -72,3 +72,50 @@ def test_parallel_workers_send_each_email_once(app, smtp):
     run_together(app, worker, 4)
     recipients = sorted(message["To"] for message in smtp.messages)
     assert recipients == sorted(f"bulk{n}@example.com" for n in range(20))
+
+
+def test_racing_confirmations_apply_one_action(app):
+    """Eight tabs confirm the same skip at once: one wins, the others hear it changed meanwhile."""
+    from datetime import date, timedelta
+
+    from portal.models import Order, OrderStatus, OutboxEmail, Subscription
+    from portal.services import subscriptions
+    from tests.helpers import form_fields, sign_in_customer
+
+    with app.app_context():
+        customer = factories.customer("tabs@example.com")
+        factories.subscription(customer, next_order_date=date.today() + timedelta(days=10))
+        subscriptions.roll_forward()
+        sub = db.session.scalar(select(Subscription))
+        order_id = db.session.scalar(select(Order.id).where(Order.subscription_id == sub.id)
+                                     .order_by(Order.scheduled_for.desc()))
+    first = app.test_client()
+    sign_in_customer(app, first, "tabs@example.com")
+    path = f"/subscriptions/{sub.id}/orders/{order_id}/skip"
+    confirm = form_fields(first.get(path).text, "actions-row")
+    tabs = []
+    for _ in range(8):
+        tab = app.test_client()
+        for cookie in first._cookies.values():
+            tab.set_cookie(cookie.key, cookie.value, domain=cookie.domain, path=cookie.path)
+        tabs.append(tab)
+    statuses: list[int] = []
+    barrier = threading.Barrier(len(tabs))
+
+    def submit(tab):
+        barrier.wait()
+        statuses.append(tab.post(path, data=confirm).status_code)
+
+    threads = [threading.Thread(target=submit, args=(tab,)) for tab in tabs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [302] + [409] * 7
+    with app.app_context():
+        assert db.session.get(Order, order_id).status is OrderStatus.SKIPPED
+        applied = db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "subscription.skip", AuditEvent.outcome == "success"))
+        assert applied == 1
+        assert db.session.scalar(select(func.count()).select_from(OutboxEmail)
+                                 .where(OutboxEmail.kind == "subscription_changed")) == 1

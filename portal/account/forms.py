@@ -1,9 +1,23 @@
+from __future__ import annotations
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField
-from wtforms.validators import EqualTo, Length
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TelField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
 
-from portal.forms import new_password_validators
+from portal.forms import email_field, new_password_validators
+from portal.services.policy import parse_interval
 
 
 class SetPasswordForm(FlaskForm):
@@ -13,3 +27,90 @@ class SetPasswordForm(FlaskForm):
     confirm_password = PasswordField(_l("Repeat the new password"), validators=[
         EqualTo("new_password", _l("The two passwords do not match.")),
     ])
+
+
+# --- subscription actions: each form turns its fields into the service's parameters ----------------
+
+
+class ActionForm(FlaskForm):
+    """Fields are echoed as hidden inputs on the preview page, so the confirm POST repeats them."""
+
+    step = HiddenField(default="preview")
+    version = HiddenField()
+
+    def params(self) -> dict:
+        return {}
+
+
+class PauseForm(ActionForm):
+    length = RadioField(_l("How long?"), validators=[InputRequired(_l("Choose how long to pause."))])
+    until = DateField(_l("Resume on"), validators=[Optional()])
+
+    def configure(self, cycle_options: list[int], unit_label) -> PauseForm:
+        self.length.choices = [SelectChoice(str(n), unit_label(n)) for n in cycle_options] + [
+            SelectChoice("date", _l("Until a date I choose"))]
+        return self
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # Checked here: the field's Optional() ends its own checks when it is empty.
+        if self.length.data == "date" and not self.until.data and not self.until.errors:
+            self.until.errors = [*self.until.errors, _l("Choose the date to resume on.")]
+            valid = False
+        return valid
+
+    def params(self) -> dict:
+        if self.length.data == "date":
+            return {"until": self.until.data}
+        return {"cycles": int(self.length.data)}
+
+
+class SwapForm(ActionForm):
+    item_id = SelectField(_l("Item to change"), coerce=int)
+    variant_id = SelectField(_l("Change to"), coerce=int)
+    quantity = IntegerField(_l("Quantity"), validators=[
+        InputRequired(_l("Enter a quantity.")),
+        NumberRange(1, 20, _l("Choose a quantity from 1 to %(max)d.", max=20)),
+    ])
+
+    def params(self) -> dict:
+        return {"item_id": self.item_id.data, "variant_id": self.variant_id.data,
+                "quantity": self.quantity.data}
+
+
+class FrequencyForm(ActionForm):
+    interval = RadioField(_l("Deliver"), validators=[InputRequired(_l("Choose how often."))])
+
+    def params(self) -> dict:
+        unit, count = parse_interval(self.interval.data)
+        return {"unit": unit, "count": count}
+
+
+class RescheduleForm(ActionForm):
+    new_date = DateField(_l("New date for your next order"), validators=[
+        InputRequired(_l("Choose a date."))])
+
+    def params(self) -> dict:
+        return {"new_date": self.new_date.data}
+
+
+class AddressForm(FlaskForm):
+    version = HiddenField()
+    name = StringField(_l("Full name"), validators=[Length(max=200)])
+    line1 = StringField(_l("Street and number"), validators=[Length(max=200)])
+    line2 = StringField(_l("Apartment, floor (optional)"), validators=[Length(max=200)])
+    postal_code = StringField(_l("Postal code"), validators=[Length(max=20)])
+    city = StringField(_l("Town or city"), validators=[Length(max=100)])
+    region = StringField(_l("State or province (if needed)"), validators=[Length(max=100)])
+    country = SelectField(_l("Country"))
+    apply_to_all = BooleanField(_l("Use this address for all my subscriptions"))
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[Length(max=200)])
+    phone = TelField(_l("Phone (optional)"), validators=[Length(max=32)])
+    locale = SelectField(_l("Language"))
+
+
+class EmailChangeForm(FlaskForm):
+    email = email_field(_l("New email address"))

@@ -6,8 +6,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access import staff_required
-from portal.admin.forms import StaffCreateForm, StaffRoleForm
+from dataclasses import asdict
+
+from portal.admin.forms import PolicyForm, StaffCreateForm, StaffRoleForm, SwapTargetsForm
 from portal.models import StaffRole
+from portal.services import catalog, policy
 from portal.services import staff as staff_service
 from portal.services.errors import DomainError
 from portal.web import request_id
@@ -61,3 +64,58 @@ def change_role(staff_id: int):
         return _staff_page(StaffCreateForm(formdata=None), error.status)
     flash(_("Role updated. %(name)s has been signed out everywhere.", name=member.name), "success")
     return redirect(url_for("admin.staff"))
+
+
+@bp.route("/policies", methods=["GET", "POST"])
+@staff_required(StaffRole.ADMIN)
+def policies():
+    current = policy.get()
+    form = PolicyForm(data=None if request.method == "POST" else {
+        **asdict(current),
+        "pause_cycle_options": ", ".join(map(str, current.pause_cycle_options)),
+        "allowed_intervals": ", ".join(current.allowed_intervals),
+    })
+    status = 200
+    if form.validate_on_submit():
+        try:
+            policy.update(current_user.actor(request_id()), **form.values())
+        except DomainError as error:
+            flash(error.message, "error")
+            status = error.status
+        else:
+            flash(_("Policies saved. They apply to every change from now on."), "success")
+            return redirect(url_for("admin.policies"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("admin/policies.html", form=form), status
+
+
+@bp.route("/products", methods=["GET"])
+@staff_required(StaffRole.ADMIN)
+def products():
+    return _products_page(200)
+
+
+def _products_page(status: int):
+    products = catalog.products()
+    forms = {}
+    for product in products:
+        form = SwapTargetsForm(prefix=f"p{product.id}", formdata=None,
+                               targets=sorted(policy.swap_targets(product.id) - {product.id}))
+        form.targets.choices = [(other.id, other.name) for other in products if other.id != product.id]
+        forms[product.id] = form
+    return render_template("admin/products.html", products=products, forms=forms), status
+
+
+@bp.route("/products/<int:product_id>/swaps", methods=["POST"])
+@staff_required(StaffRole.ADMIN)
+def product_swaps(product_id: int):
+    product = catalog.get_product(product_id)
+    form = SwapTargetsForm(prefix=f"p{product.id}")
+    form.targets.choices = [(other.id, other.name) for other in catalog.products() if other.id != product.id]
+    if not form.validate_on_submit():
+        flash(_("Choose from the listed products."), "error")
+        return _products_page(400)
+    policy.set_swap_targets(current_user.actor(request_id()), product, set(form.targets.data))
+    flash(_("Swap options for %(product)s saved.", product=product.name), "success")
+    return redirect(url_for("admin.products"))

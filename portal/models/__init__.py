@@ -1,12 +1,13 @@
 """All models, imported here so Alembic and the app see one complete metadata."""
 from portal.models.audit import ActorType, AuditEvent, Outcome
-from portal.models.auth import LoginToken, PrincipalType, UserSession
+from portal.models.auth import LoginToken, PrincipalType, TokenPurpose, UserSession
 from portal.models.base import Base, utcnow
 from portal.models.catalog import Product, Variant
 from portal.models.customers import Address, Customer
 from portal.models.orders import UPCOMING_STATUSES, Order, OrderLine, OrderStatus
 from portal.models.outbox import OutboxEmail
 from portal.models.payments import PaymentMethod
+from portal.models.policy import MerchantPolicy, ProductSwap
 from portal.models.staff import StaffRole, StaffUser
 from portal.models.subscriptions import (
     IntervalUnit,
@@ -17,7 +18,8 @@ from portal.models.subscriptions import (
 
 __all__ = [
     "ActorType", "Address", "AuditEvent", "Base", "Customer", "IntervalUnit", "LoginToken",
-    "Order", "OrderLine", "OrderStatus", "OutboxEmail", "Outcome", "PaymentMethod",
-    "PrincipalType", "Product", "StaffRole", "StaffUser", "Subscription", "SubscriptionItem",
-    "SubscriptionStatus", "UPCOMING_STATUSES", "UserSession", "Variant", "utcnow",
+    "MerchantPolicy", "Order", "OrderLine", "OrderStatus", "OutboxEmail", "Outcome",
+    "PaymentMethod", "PrincipalType", "Product", "ProductSwap", "StaffRole", "StaffUser",
+    "Subscription", "SubscriptionItem", "SubscriptionStatus", "TokenPurpose", "UPCOMING_STATUSES",
+    "UserSession", "Variant", "utcnow",
 ]

@@ -10,14 +10,27 @@ from portal.models.base import Base, TimestampMixin
 from portal.models.types import str_enum
 
 
+class TokenPurpose(str, enum.Enum):
+    SIGN_IN = "sign_in"
+    EMAIL_CHANGE = "email_change"
+
+
 class LoginToken(TimestampMixin, Base):
-    """A single-use emailed sign-in link. Only the SHA-256 of the token is stored."""
+    """A single-use emailed link (sign-in, or confirming a new email address).
+
+    Only the SHA-256 of the token is stored.
+    """
 
     __tablename__ = "login_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[TokenPurpose] = mapped_column(
+        str_enum(TokenPurpose, "token_purpose"), default=TokenPurpose.SIGN_IN,
+        server_default=TokenPurpose.SIGN_IN.value,
+    )
+    new_email: Mapped[str | None] = mapped_column(String(254))
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
 

@@ -16,6 +16,7 @@ from portal.models import (
     LoginToken,
     PrincipalType,
     StaffUser,
+    TokenPurpose,
     UserSession,
     utcnow,
 )
@@ -43,13 +44,16 @@ def find_customer_by_email(email: str) -> Customer | None:
 # --- sign-in links ---------------------------------------------------------------------------
 
 
-def _issue_login_token(customer: Customer) -> str:
+def issue_token(customer: Customer, purpose: TokenPurpose = TokenPurpose.SIGN_IN,
+                new_email: str | None = None) -> str:
     token = secrets.token_urlsafe(32)
     minutes = current_app.config["LOGIN_TOKEN_MINUTES"]
     db.session.add(
         LoginToken(
             customer_id=customer.id,
             token_hash=_digest(token),
+            purpose=purpose,
+            new_email=new_email,
             expires_at=utcnow() + timedelta(minutes=minutes),
         )
     )
@@ -67,7 +71,7 @@ def request_login_link(email: str, locale: str, actor: Actor, next_path: str | N
     customer = find_customer_by_email(email)
     if customer is None:
         return
-    token = _issue_login_token(customer)
+    token = issue_token(customer)
     notifications.queue_email(
         "login_link",
         customer.email,
@@ -83,41 +87,53 @@ def request_login_link(email: str, locale: str, actor: Actor, next_path: str | N
 
 def create_portal_session_url(customer: Customer, actor: Actor, next_path: str | None = None) -> str:
     """A single-use sign-in URL handed out by a merchant or agent (CLI and API)."""
-    token = _issue_login_token(customer)
+    token = issue_token(customer)
     audit.record(actor, "auth.portal_session_created", subject_type="customer",
                  subject_id=customer.id, customer_id=customer.id)
     db.session.commit()
     return login_url(token, next_path)
 
 
-def _usable_token_clause(token: str):
+def _usable_token_clause(token: str, purpose: TokenPurpose):
     return (
         LoginToken.token_hash == _digest(token),
+        LoginToken.purpose == purpose,
         LoginToken.used_at.is_(None),
         LoginToken.expires_at > utcnow(),
     )
 
 
-def check_login_token(token: str) -> Customer:
+def check_token(token: str, purpose: TokenPurpose = TokenPurpose.SIGN_IN) -> LoginToken:
     """Whether a link still works, without using it up (the GET confirm page)."""
-    login_token = db.session.scalar(select(LoginToken).where(*_usable_token_clause(token)))
-    if login_token is None:
+    found = db.session.scalar(select(LoginToken).where(*_usable_token_clause(token, purpose)))
+    if found is None:
         raise InvalidToken()
-    return db.session.get(Customer, login_token.customer_id)
+    return found
+
+
+def check_login_token(token: str) -> Customer:
+    return db.session.get(Customer, check_token(token).customer_id)
+
+
+def use_token(token: str, purpose: TokenPurpose) -> LoginToken:
+    """Use a link once, inside the caller's transaction.
+
+    The conditional UPDATE makes racing requests produce one winner.
+    """
+    token_id = db.session.execute(
+        update(LoginToken)
+        .where(*_usable_token_clause(token, purpose))
+        .values(used_at=utcnow())
+        .returning(LoginToken.id)
+    ).scalar()
+    if token_id is None:
+        db.session.rollback()
+        raise InvalidToken()
+    return db.session.get(LoginToken, token_id)
 
 
 def consume_login_token(token: str, request_id: str | None = None) -> Customer:
-    """Use the link once. The conditional UPDATE makes two racing requests produce one winner."""
-    result = db.session.execute(
-        update(LoginToken)
-        .where(*_usable_token_clause(token))
-        .values(used_at=utcnow())
-        .returning(LoginToken.customer_id)
-    ).first()
-    if result is None:
-        db.session.rollback()
-        raise InvalidToken()
-    customer = db.session.get(Customer, result.customer_id)
+    customer = db.session.get(Customer, use_token(token, TokenPurpose.SIGN_IN).customer_id)
     _record_sign_in(Actor.for_customer(customer, request_id), "auth.signed_in", "customer",
                     customer.id, customer.id, method="link")
     return customer

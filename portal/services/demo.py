@@ -24,6 +24,8 @@ from portal.models import (
     SubscriptionStatus,
     Variant,
 )
+from portal.services import subscriptions
+from portal.services.clock import today
 from portal.services.passwords import hash_password
 
 ROASTS = [
@@ -38,10 +40,6 @@ STAFF = [
     ("manager@example.com", "Max Manager", StaffRole.MANAGER),
     ("admin@example.com", "Ada Admin", StaffRole.ADMIN),
 ]
-
-
-def _today() -> date:
-    return datetime.now(ZoneInfo(current_app.config["MERCHANT_TIMEZONE"])).date()
 
 
 def _catalogue(currency: str) -> dict[str, Variant]:
@@ -72,7 +70,7 @@ def _customer(email: str, name: str, *, locale: str = "en", phone: str | None = 
     db.session.add(Address(customer=customer, name=name, line1="Calle Mayor 1", city=city,
                            postal_code=postal_code, country=country))
     db.session.add(PaymentMethod(customer=customer, stripe_payment_method_id=f"pm_demo_{email.split('@')[0]}",
-                                 brand="visa", last4="4242", exp_month=12, exp_year=_today().year + 3,
+                                 brand="visa", last4="4242", exp_month=12, exp_year=today().year + 3,
                                  is_default=True))
     db.session.flush()
     return customer, True
@@ -92,13 +90,12 @@ def _subscription(customer: Customer, items: list[tuple[Variant, int]], weeks: i
                                                    unit_price_minor=variant.price_minor))
     db.session.add(subscription)
     if status is SubscriptionStatus.CANCELLED:
-        subscription.cancelled_at = datetime.combine(_today() - timedelta(days=10), time(9),
+        subscription.cancelled_at = datetime.combine(today() - timedelta(days=10), time(9),
                                                      ZoneInfo("UTC"))
-    anchor = next_order or _today()
+    # History ends before today; an active subscription's last order was one interval before the next.
+    anchor = next_order if next_order and status is SubscriptionStatus.ACTIVE else today()
     for index, order_status in enumerate(reversed(history), start=1):
         _order(subscription, anchor - timedelta(weeks=weeks * index), order_status)
-    if next_order and status is SubscriptionStatus.ACTIVE:
-        _order(subscription, next_order, OrderStatus.SCHEDULED)
     return subscription
 
 
@@ -123,25 +120,25 @@ def _order(subscription: Subscription, scheduled_for: date, status: OrderStatus)
 def load(demo_password: str) -> list[str]:
     """Create what is missing; return the emails of the accounts that exist afterwards."""
     variants = _catalogue(current_app.config["MERCHANT_CURRENCY"])
-    today = _today()
+    day = today()
     paid = OrderStatus.PAID
 
     alice, new = _customer("alice@example.com", "Alice Martin", phone="+34600000001")
     if new:
         _subscription(alice, [(variants["HOUSE-250"], 2)], 2,
-                      next_order=today + timedelta(days=5), history=[paid, paid, paid])
+                      next_order=day + timedelta(days=5), history=[paid, paid, paid])
         _subscription(alice, [(variants["ETH-1K"], 1)], 4,
-                      next_order=today + timedelta(days=12), history=[paid])
+                      next_order=day + timedelta(days=12), history=[paid])
     bob, new = _customer("bob@example.com", "Bob Keller", locale="de", city="Berlin",
                          postal_code="10115", country="DE")
     if new:
         _subscription(bob, [(variants["DECAF-250"], 1)], 2, status=SubscriptionStatus.PAUSED,
-                      next_order=today + timedelta(weeks=6), paused_until=today + timedelta(weeks=6),
+                      next_order=day + timedelta(weeks=6), paused_until=day + timedelta(weeks=6),
                       history=[paid, paid])
     carol, new = _customer("carol@example.com", "Carol Nguyen")
     if new:
         _subscription(carol, [(variants["ETH-250"], 1)], 2,
-                      next_order=today + timedelta(days=3), history=[paid, OrderStatus.FAILED])
+                      next_order=day + timedelta(days=3), history=[paid, OrderStatus.FAILED])
     dave, new = _customer("dave@example.com", "Dave Osei")
     if new:
         _subscription(dave, [(variants["HOUSE-1K"], 1)], 4, status=SubscriptionStatus.CANCELLED,
@@ -150,11 +147,13 @@ def load(demo_password: str) -> list[str]:
                           postal_code="41001")
     if new:
         _subscription(erin, [(variants["DECAF-1K"], 1), (variants["HOUSE-250"], 1)], 4,
-                      next_order=today + timedelta(days=9), history=[paid])
+                      next_order=day + timedelta(days=9), history=[paid])
 
     for email, name, role in STAFF:
         if db.session.scalar(select(StaffUser).where(StaffUser.email == email)) is None:
             db.session.add(StaffUser(email=email, name=name, role=role,
                                      password_hash=hash_password(demo_password)))
     db.session.commit()
+    # Upcoming orders come from the schedule itself, as for any real subscription.
+    subscriptions.roll_forward()
     return [alice.email, bob.email, carol.email, dave.email, erin.email] + [s[0] for s in STAFF]

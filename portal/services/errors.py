@@ -38,3 +38,9 @@ class InvalidCredentials(DomainError):
     status = 400
     code = "invalid_credentials"
     default_message = _l("That email and password do not match.")
+
+
+class ConcurrentChange(DomainError):
+    status = 409
+    code = "concurrent_change"
+    default_message = _l("This subscription changed meanwhile. Here is how it is now; please check and try again.")

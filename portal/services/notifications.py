@@ -17,7 +17,7 @@ MAX_BACKOFF = timedelta(hours=6)
 
 
 def queue_email(kind: str, to_address: str, locale: str, **context) -> OutboxEmail:
-    """Render `emails/<kind>.txt` (and `.html`) in the recipient's language and queue it.
+    """Render `emails/<kind>.txt` (and `.html` if there is one) in the recipient's language.
 
     Each text template sets `subject` at top level, so subject and body are translated together.
     """
@@ -27,7 +27,10 @@ def queue_email(kind: str, to_address: str, locale: str, **context) -> OutboxEma
         module = text_template.make_module(context)
         body_text = str(module)
         subject = str(module.subject).strip()
-        body_html = render_template(f"emails/{kind}.html", subject=subject, **context)
+        # Most emails are plain text shown as simple HTML; a few have their own HTML design.
+        html_template = current_app.jinja_env.select_template(
+            [f"emails/{kind}.html", "emails/_text_as_html.html"])
+        body_html = render_template(html_template, subject=subject, body_text=body_text, **context)
     email = OutboxEmail(
         kind=kind,
         to_address=to_address,
@@ -96,3 +99,11 @@ def deliver_pending(batch_size: int = 50) -> int:
             sent += 1
     db.session.commit()
     return sent
+
+
+def recent(limit: int = 100) -> list[OutboxEmail]:
+    return list(db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id.desc()).limit(limit)))
+
+
+def get(email_id: int) -> OutboxEmail | None:
+    return db.session.get(OutboxEmail, email_id)

@@ -1,0 +1,13 @@
+"""Scheduled work. Each job is idempotent: running it twice does nothing more than once."""
+from __future__ import annotations
+
+from typing import Callable
+
+from portal.services import auth, notifications, subscriptions
+
+JOBS: dict[str, Callable[[], int]] = {
+    "auto-resume": subscriptions.resume_due,
+    "schedule": subscriptions.roll_forward,
+    "outbox": notifications.deliver_pending,
+    "sessions": auth.purge_expired,
+}

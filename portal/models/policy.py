@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from datetime import datetime
+from sqlalchemy import JSON, ForeignKey
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.models.base import Base, utcnow
+
+
+class MerchantPolicy(Base):
+    """The merchant's self-serve rules. One row; absent means the defaults from config."""
+
+    __tablename__ = "merchant_policies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_cutoff_days: Mapped[int]
+    pause_cycle_options: Mapped[list[int]] = mapped_column(JSON)
+    max_pause_days: Mapped[int]
+    max_consecutive_skips: Mapped[int]
+    # Each entry is "<count><unit>", e.g. "2w" or "1m".
+    allowed_intervals: Mapped[list[str]] = mapped_column(JSON)
+    reschedule_window_days: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ProductSwap(Base):
+    """A product whose variants subscribers of another product may swap to.
+
+    Variants of the same product are always allowed; these rows add other products.
+    """
+
+    __tablename__ = "product_swaps"
+
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True)
+    target_product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True)

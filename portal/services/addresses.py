@@ -1,0 +1,150 @@
+"""Shipping addresses: checked per country, applied to one subscription or to all of them."""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal.extensions import db
+from portal.models import Address, Customer, Subscription, SubscriptionStatus
+from portal.services import audit, notifications
+from portal.services.actors import Actor
+from portal.services.errors import ConcurrentChange, DomainError, NotFound
+
+
+@dataclass(frozen=True)
+class CountryRule:
+    postal_code: str
+    example: str
+    region_required: bool = False
+
+
+COUNTRY_RULES = {
+    "ES": CountryRule(r"\d{5}", "28013"),
+    "PT": CountryRule(r"\d{4}-\d{3}", "1100-148"),
+    "FR": CountryRule(r"\d{5}", "75001"),
+    "DE": CountryRule(r"\d{5}", "10115"),
+    "NL": CountryRule(r"\d{4} ?[A-Z]{2}", "1012 AB"),
+    "IT": CountryRule(r"\d{5}", "00184"),
+    "GB": CountryRule(r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}", "SW1A 1AA"),
+    "US": CountryRule(r"\d{5}(-\d{4})?", "94103", region_required=True),
+}
+
+
+class InvalidAddress(DomainError):
+    code = "invalid_address"
+    default_message = _l("Please check the address.")
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__()
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class AddressInput:
+    name: str
+    line1: str
+    line2: str
+    city: str
+    region: str
+    postal_code: str
+    country: str
+
+    def cleaned(self) -> AddressInput:
+        values = {key: " ".join(value.split()) for key, value in asdict(self).items()}
+        values["country"] = values["country"].upper()
+        values["postal_code"] = values["postal_code"].upper()
+        return AddressInput(**values)
+
+
+class AddressUnchanged(DomainError):
+    status = 409
+    code = "no_change"
+    default_message = _l("That is already the shipping address.")
+
+
+def _same(address: Address | None, data: AddressInput) -> bool:
+    if address is None:
+        return False
+    return (address.name, address.line1, address.line2 or "", address.city, address.region or "",
+            address.postal_code, address.country) == (
+        data.name, data.line1, data.line2, data.city, data.region, data.postal_code, data.country)
+
+
+def shipping_countries() -> list[str]:
+    return [code for code in current_app.config["SHIPPING_COUNTRIES"] if code in COUNTRY_RULES]
+
+
+def validate(data: AddressInput) -> AddressInput:
+    """Every problem at once, keyed by field, so the form can show each next to its input."""
+    data = data.cleaned()
+    errors: dict[str, str] = {}
+    for field, message in (("name", _l("Enter the recipient’s name.")),
+                           ("line1", _l("Enter the street and number.")),
+                           ("city", _l("Enter the town or city.")),
+                           ("postal_code", _l("Enter the postal code."))):
+        if not getattr(data, field):
+            errors[field] = message
+    rule = COUNTRY_RULES.get(data.country) if data.country in shipping_countries() else None
+    if rule is None:
+        errors["country"] = _l("We do not ship to that country.")
+    else:
+        if data.postal_code and not re.fullmatch(rule.postal_code, data.postal_code):
+            errors["postal_code"] = _l("That postal code does not look right for this country, e.g. %(example)s.",
+                                       example=rule.example)
+        if rule.region_required and not data.region:
+            errors["region"] = _l("Enter the state.")
+    for field, value in asdict(data).items():
+        if len(value) > 200:
+            errors[field] = _l("That is too long.")
+    if errors:
+        raise InvalidAddress(errors)
+    return data
+
+
+def change_shipping_address(actor: Actor, customer: Customer, data: AddressInput,
+                            subscription_id: int | None) -> list[Subscription]:
+    """Ship one subscription (or, with None, every live one) to a new address."""
+    try:
+        data = validate(data)
+    except InvalidAddress as error:
+        audit.record_failure(actor, "address.change", error.code, subject_type="customer",
+                             subject_id=customer.id, customer_id=customer.id,
+                             after={"fields": sorted(error.errors)})
+        raise
+    query = select(Subscription).where(Subscription.customer_id == customer.id,
+                                       Subscription.status != SubscriptionStatus.CANCELLED)
+    if subscription_id is not None:
+        query = select(Subscription).where(Subscription.customer_id == customer.id,
+                                           Subscription.id == subscription_id)
+    targets = list(db.session.scalars(query))
+    if subscription_id is not None and not targets:
+        raise NotFound()
+    if targets and all(_same(subscription.shipping_address, data) for subscription in targets):
+        # Also what makes a double-submitted form apply once.
+        raise AddressUnchanged()
+    # A new row rather than an edit: an address an order already went to stays as it was.
+    address = Address(customer_id=customer.id, name=data.name, line1=data.line1,
+                      line2=data.line2 or None, city=data.city, region=data.region or None,
+                      postal_code=data.postal_code, country=data.country)
+    db.session.add(address)
+    db.session.flush()
+    for subscription in targets:
+        before = subscription.shipping_address_id
+        subscription.shipping_address = address
+        audit.record(actor, "subscription.address", subject_type="subscription",
+                     subject_id=subscription.id, customer_id=customer.id,
+                     before={"address_id": before}, after={"address_id": address.id})
+    notifications.queue_email("address_changed", customer.email,
+                              customer.locale or current_app.config["BABEL_DEFAULT_LOCALE"],
+                              customer_name=customer.name, address=address, count=len(targets))
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise ConcurrentChange()
+    return targets

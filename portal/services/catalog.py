@@ -1,0 +1,19 @@
+"""The merchant's products, as staff and policies see them."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import Product
+from portal.services.errors import NotFound
+
+
+def products() -> list[Product]:
+    return list(db.session.scalars(select(Product).order_by(Product.name)))
+
+
+def get_product(product_id: int) -> Product:
+    product = db.session.get(Product, product_id)
+    if product is None:
+        raise NotFound()
+    return product

@@ -1,0 +1,118 @@
+"""The merchant's self-serve rules: read by every action, edited in admin."""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, fields
+from datetime import date, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select
+
+from portal.extensions import db
+from portal.models import IntervalUnit, MerchantPolicy, Product, ProductSwap
+from portal.services import audit
+from portal.services.actors import Actor
+from portal.services.errors import DomainError
+
+_INTERVAL = re.compile(r"^([1-9][0-9]?)([wm])$")
+_UNITS = {"w": IntervalUnit.WEEK, "m": IntervalUnit.MONTH}
+
+
+class InvalidPolicy(DomainError):
+    code = "invalid_policy"
+    default_message = _l("Those settings are not valid.")
+
+
+@dataclass(frozen=True)
+class Policy:
+    order_cutoff_days: int
+    pause_cycle_options: list[int]
+    max_pause_days: int
+    max_consecutive_skips: int
+    allowed_intervals: list[str]
+    reschedule_window_days: int
+
+    def intervals(self) -> list[tuple[IntervalUnit, int]]:
+        return [parse_interval(code) for code in self.allowed_intervals]
+
+    def is_locked(self, order_date: date, today: date) -> bool:
+        """Orders this close are being prepared: they can no longer be changed."""
+        return order_date <= today + timedelta(days=self.order_cutoff_days)
+
+    def first_open_date(self, today: date) -> date:
+        return today + timedelta(days=self.order_cutoff_days + 1)
+
+
+def parse_interval(code: str) -> tuple[IntervalUnit, int]:
+    match = _INTERVAL.match(code.strip().lower())
+    if not match:
+        raise InvalidPolicy(_l("“%(code)s” is not a frequency. Write it like 2w or 1m.", code=code))
+    return _UNITS[match.group(2)], int(match.group(1))
+
+
+def interval_code(unit: IntervalUnit, count: int) -> str:
+    return f"{count}{'w' if unit is IntervalUnit.WEEK else 'm'}"
+
+
+def get() -> Policy:
+    stored = db.session.get(MerchantPolicy, 1)
+    values = dict(current_app.config["POLICY_DEFAULTS"])
+    if stored is not None:
+        values.update({field.name: getattr(stored, field.name) for field in fields(Policy)})
+    return Policy(**values)
+
+
+def update(actor: Actor, **values) -> Policy:
+    candidate = Policy(**{**asdict(get()), **values})
+    _validate(candidate)
+    stored = db.session.get(MerchantPolicy, 1)
+    before = asdict(get())
+    if stored is None:
+        stored = MerchantPolicy(id=1, **asdict(candidate))
+        db.session.add(stored)
+    else:
+        for name, value in asdict(candidate).items():
+            setattr(stored, name, value)
+    audit.record(actor, "policy.updated", subject_type="policy", subject_id=1,
+                 before=before, after=asdict(candidate))
+    db.session.commit()
+    return candidate
+
+
+def _validate(policy: Policy) -> None:
+    for code in policy.allowed_intervals:
+        parse_interval(code)
+    if not policy.allowed_intervals:
+        raise InvalidPolicy(_l("Allow at least one frequency."))
+    if not policy.pause_cycle_options or any(n < 1 or n > 52 for n in policy.pause_cycle_options):
+        raise InvalidPolicy(_l("Pause options must be whole numbers of deliveries from 1 to 52."))
+    if not 0 <= policy.order_cutoff_days <= 30:
+        raise InvalidPolicy(_l("The cut-off must be between 0 and 30 days."))
+    if not 0 <= policy.max_consecutive_skips <= 12:
+        raise InvalidPolicy(_l("Consecutive skips must be between 0 and 12."))
+    if not 7 <= policy.max_pause_days <= 365:
+        raise InvalidPolicy(_l("The longest pause must be between 7 and 365 days."))
+    if not policy.order_cutoff_days < policy.reschedule_window_days <= 365:
+        raise InvalidPolicy(_l("The reschedule window must be longer than the cut-off and at most 365 days."))
+
+
+# --- which products a subscriber may swap to -----------------------------------------------------
+
+
+def swap_targets(product_id: int) -> set[int]:
+    """Product ids whose variants a subscriber of `product_id` may choose (itself included)."""
+    others = db.session.scalars(
+        select(ProductSwap.target_product_id).where(ProductSwap.product_id == product_id)
+    )
+    return {product_id, *others}
+
+
+def set_swap_targets(actor: Actor, product: Product, target_ids: set[int]) -> None:
+    before = sorted(swap_targets(product.id) - {product.id})
+    target_ids = target_ids - {product.id}
+    db.session.execute(delete(ProductSwap).where(ProductSwap.product_id == product.id))
+    db.session.add_all(ProductSwap(product_id=product.id, target_product_id=t) for t in target_ids)
+    audit.record(actor, "policy.swaps_updated", subject_type="product", subject_id=product.id,
+                 before={"targets": before}, after={"targets": sorted(target_ids)})
+    db.session.commit()

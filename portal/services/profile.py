@@ -1,0 +1,88 @@
+"""A subscriber's own details: name, phone, language, and a confirmed email change."""
+from __future__ import annotations
+
+import re
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import Customer, TokenPurpose
+from portal.services import audit, auth, notifications
+from portal.services.actors import Actor
+from portal.services.errors import DomainError
+
+_PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
+
+
+class InvalidProfile(DomainError):
+    code = "invalid_profile"
+
+
+class EmailTaken(DomainError):
+    status = 409
+    code = "email_taken"
+    default_message = _l("Another account already uses that email address.")
+
+
+def update_profile(actor: Actor, customer: Customer, *, name: str, phone: str, locale: str) -> None:
+    name, phone = " ".join(name.split()), phone.strip()
+    if not name:
+        raise InvalidProfile(_l("Enter your name."))
+    if phone and not _PHONE.match(phone):
+        raise InvalidProfile(_l("Enter a phone number with digits only, like +34 600 000 000."))
+    if locale not in current_app.config["LANGUAGES"]:
+        raise InvalidProfile(_l("Choose one of the languages offered."))
+    before = {"name": customer.name, "phone": customer.phone, "locale": customer.locale}
+    after = {"name": name, "phone": phone or None, "locale": locale}
+    if before == after:
+        return
+    customer.name, customer.phone, customer.locale = name, phone or None, locale
+    audit.record(actor, "profile.updated", subject_type="customer", subject_id=customer.id,
+                 customer_id=customer.id, before=before, after=after)
+    db.session.commit()
+
+
+def request_email_change(actor: Actor, customer: Customer, new_email: str) -> None:
+    """Nothing changes until the link sent to the new address is opened and confirmed."""
+    new_email = auth.normalize_email(new_email)
+    if new_email == customer.email:
+        raise InvalidProfile(_l("That is already your email address."), code="no_change")
+    if db.session.scalar(select(Customer.id).where(Customer.email == new_email)) is not None:
+        audit.record_failure(actor, "profile.email_change_requested", EmailTaken.code,
+                             subject_type="customer", subject_id=customer.id, customer_id=customer.id)
+        raise EmailTaken()
+    token = auth.issue_token(customer, TokenPurpose.EMAIL_CHANGE, new_email=new_email)
+    locale = customer.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    notifications.queue_email("email_change_confirm", new_email, locale, customer_name=customer.name,
+                              url=f"{base}/profile/email/{token}",
+                              minutes=current_app.config["LOGIN_TOKEN_MINUTES"])
+    # The current address hears about it too, in case it was not them.
+    notifications.queue_email("email_change_notice", customer.email, locale,
+                              customer_name=customer.name, new_email=new_email)
+    audit.record(actor, "profile.email_change_requested", subject_type="customer",
+                 subject_id=customer.id, customer_id=customer.id, after={"new_email": new_email})
+    db.session.commit()
+
+
+def check_email_change(token: str) -> tuple[Customer, str]:
+    found = auth.check_token(token, TokenPurpose.EMAIL_CHANGE)
+    return db.session.get(Customer, found.customer_id), found.new_email
+
+
+def confirm_email_change(token: str, request_id: str | None = None) -> Customer:
+    used = auth.use_token(token, TokenPurpose.EMAIL_CHANGE)
+    customer = db.session.get(Customer, used.customer_id)
+    if db.session.scalar(select(Customer.id).where(Customer.email == used.new_email)) is not None:
+        db.session.rollback()
+        raise EmailTaken()
+    before = customer.email
+    customer.email = used.new_email
+    audit.record(Actor.for_customer(customer, request_id), "profile.email_changed",
+                 subject_type="customer", subject_id=customer.id, customer_id=customer.id,
+                 before={"email": before}, after={"email": customer.email})
+    db.session.commit()
+    return customer
+
