@@ -52,7 +52,7 @@ def _subscription_page(subscription, status: int = 200, error: str | None = None
         "account/subscription.html",
         subscription=subscription,
         upcoming=subscriptions.upcoming(subscription),
-        orders=account.subscription_orders(subscription),
+        orders=account.subscription_history(subscription),
         error=error,
     ), status
 

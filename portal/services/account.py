@@ -18,6 +18,7 @@ from portal.models import (
     SubscriptionItem,
     Variant,
 )
+from portal.services import clock
 from portal.services.errors import NotFound
 
 RECENT_ORDERS = 10
@@ -94,11 +95,14 @@ def get_subscription(customer: Customer, subscription_id: int) -> Subscription:
     return subscription
 
 
-def subscription_orders(subscription: Subscription) -> list[Order]:
+def subscription_history(subscription: Subscription) -> list[Order]:
+    """Orders that are done with (paid, failed, refunded, or a skip whose date has passed)."""
     return list(
         db.session.scalars(
             _orders_query(subscription.customer_id)
-            .where(Order.subscription_id == subscription.id)
+            .where(Order.subscription_id == subscription.id,
+                   Order.status != OrderStatus.SCHEDULED,
+                   ~((Order.status == OrderStatus.SKIPPED) & (Order.scheduled_for >= clock.today())))
             .order_by(Order.scheduled_for.desc(), Order.id.desc())
         )
     )

@@ -93,3 +93,59 @@ def test_staff_pages_are_accessible(app, live_server, page):
                  "/console/password"):
         page.goto(live_server + path)
         assert_accessible(page)
+
+
+def _subscriber_with_schedule(app, email: str) -> int:
+    from datetime import date, timedelta
+
+    from portal.services import subscriptions
+
+    with app.app_context():
+        sub = factories.subscription(factories.customer(email), next_order_date=date.today() + timedelta(days=10))
+        subscriptions.roll_forward()
+        return sub.id
+
+
+def _sign_in(page, app, live_server, email: str) -> None:
+    from tests.helpers import sign_in_url
+
+    page.goto(live_server + sign_in_url(app, email))
+    page.get_by_role("button", name="Continue to my account").click()
+
+
+def _pause_one_delivery(page, live_server, sub_id: int, check=lambda page: None) -> None:
+    page.goto(f"{live_server}/subscriptions/{sub_id}")
+    check(page)
+    page.get_by_role("link", name="Pause deliveries").click()
+    check(page)
+    page.get_by_label("Skip 1 delivery").check()
+    page.get_by_role("button", name="See what changes").click()
+    assert page.get_by_role("heading", name="What changes").is_visible()
+    check(page)
+    page.get_by_role("button", name="Confirm").click()
+    assert "Done: Paused the subscription." in page.get_by_role("status").inner_text()
+    check(page)
+
+
+def test_pause_from_a_phone_without_javascript(app, browser, live_server):
+    """Form, preview and confirm are plain HTML: the whole action works with JavaScript off."""
+    sub_id = _subscriber_with_schedule(app, "nojs@example.com")
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(10000)
+    _sign_in(page, app, live_server, "nojs@example.com")
+    _pause_one_delivery(page, live_server, sub_id)
+    page.get_by_role("link", name="Activity").click()
+    assert "Paused the subscription" in page.inner_text("main")
+    context.close()
+
+
+def test_action_pages_are_accessible(app, live_server, page):
+    sub_id = _subscriber_with_schedule(app, "a11y-actions@example.com")
+    _sign_in(page, app, live_server, "a11y-actions@example.com")
+    _pause_one_delivery(page, live_server, sub_id, check=assert_accessible)
+    for path in ("/activity", "/profile", f"/subscriptions/{sub_id}/address",
+                 f"/subscriptions/{sub_id}/swap", f"/subscriptions/{sub_id}/frequency",
+                 f"/subscriptions/{sub_id}/resume"):
+        page.goto(live_server + path)
+        assert_accessible(page)
