@@ -101,6 +101,9 @@ def test_profile_update(app, client, two_subs):
         customer = db.session.scalar(select(Customer).where(Customer.email == "home@example.com"))
         assert (customer.name, customer.phone, customer.locale) == ("Home Owner", "+34 600 111 222", "de")
     assert "Meine Abos" in client.get("/").text  # the new language applies at once
+    with app.app_context():
+        email = db.session.scalar(select(OutboxEmail).where(OutboxEmail.kind == "profile_updated"))
+        assert email.subject == "Deine Daten wurden geändert" and "Home Owner" in email.body_text
     bad = client.post("/profile", data={**data, "phone": "call me"})
     assert bad.status_code == 400
 

@@ -367,3 +367,14 @@ def test_month_arithmetic_clamps_to_the_month_end():
     assert add_interval(date(2030, 1, 31), IntervalUnit.MONTH, 1) == date(2030, 2, 28)
     assert add_interval(date(2032, 1, 31), IntervalUnit.MONTH, 1) == date(2032, 2, 29)
     assert add_interval(date(2030, 11, 30), IntervalUnit.MONTH, 3) == date(2031, 2, 28)
+
+
+def test_dashboard_offers_each_action_in_one_tap(app, signed_in, sub):
+    page = signed_in.get("/").text
+    first = _order_id(app, sub, date(2030, 1, 17))
+    for path in (f"/subscriptions/{sub}/orders/{first}/skip", f"/subscriptions/{sub}/pause",
+                 f"/subscriptions/{sub}/swap", f"/subscriptions/{sub}/frequency",
+                 f"/subscriptions/{sub}/reschedule", f"/subscriptions/{sub}/order_now",
+                 f"/subscriptions/{sub}/address"):
+        assert f'href="{path}"' in page, path
+    assert "Skip the order of Jan 17, 2030" in page

@@ -16,9 +16,11 @@ from portal.models import (
     PaymentMethod,
     Subscription,
     SubscriptionItem,
+    SubscriptionStatus,
     Variant,
 )
 from portal.services import clock
+from portal.services import subscriptions as subscription_service
 from portal.services.errors import NotFound
 
 RECENT_ORDERS = 10
@@ -32,6 +34,8 @@ class Dashboard:
     past_orders: list[Order]
     default_payment_method: PaymentMethod | None
     has_failed_payment: bool
+    # Per subscription, the next order that can still be skipped (for a one-tap "Skip next").
+    next_skippable: dict[int, Order]
 
 
 def _subscriptions_query(customer_id: int):
@@ -75,6 +79,13 @@ def dashboard(customer: Customer) -> Dashboard:
         )
     )
     default_method = next((m for m in customer.payment_methods if m.is_default), None)
+    next_skippable = {}
+    for subscription in subscriptions:
+        if subscription.status is SubscriptionStatus.ACTIVE:
+            entry = next((e for e in subscription_service.upcoming(subscription)
+                          if not e.locked and e.order.status is OrderStatus.SCHEDULED), None)
+            if entry:
+                next_skippable[subscription.id] = entry.order
     return Dashboard(
         customer=customer,
         subscriptions=subscriptions,
@@ -82,6 +93,7 @@ def dashboard(customer: Customer) -> Dashboard:
         past_orders=past,
         default_payment_method=default_method,
         has_failed_payment=any(order.status is OrderStatus.FAILED for order in past[:1]),
+        next_skippable=next_skippable,
     )
 
 

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.i18n import LANGUAGE_NAMES
 from portal.models import Customer, TokenPurpose
 from portal.services import audit, auth, notifications
 from portal.services.actors import Actor
@@ -41,6 +42,8 @@ def update_profile(actor: Actor, customer: Customer, *, name: str, phone: str, l
     customer.name, customer.phone, customer.locale = name, phone or None, locale
     audit.record(actor, "profile.updated", subject_type="customer", subject_id=customer.id,
                  customer_id=customer.id, before=before, after=after)
+    notifications.queue_email("profile_updated", customer.email, locale, customer_name=name,
+                              phone=phone, language=LANGUAGE_NAMES[locale])
     db.session.commit()
 
 
