@@ -64,6 +64,7 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "") == "1"
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "Northwind Coffee <hello@northwind.example>")
+    SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "help@northwind.example")
     MAIL_TIMEOUT = 10
     OUTBOX_MAX_ATTEMPTS = 8
 
@@ -79,6 +80,8 @@ class Config:
         "max_consecutive_skips": 2,
         "allowed_intervals": ["1w", "2w", "4w", "6w", "1m"],
         "reschedule_window_days": 60,
+        "simple_cancellation": False,
+        "discount_cooldown_days": 100,
     }
     UPCOMING_ORDERS_SHOWN = 3
     SHIPPING_COUNTRIES = ["ES", "PT", "FR", "DE", "NL", "IT", "GB", "US"]

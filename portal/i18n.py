@@ -78,6 +78,10 @@ ACTION_LABELS = {
     "subscription.reschedule": _l("Moved the next order"),
     "subscription.order_now": _l("Ordered now"),
     "subscription.reactivate": _l("Reactivated the subscription"),
+    "subscription.cancel": _l("Cancelled the subscription"),
+    "subscription.scheduled_cancel": _l("The subscription ended as planned"),
+    "subscription.keep": _l("Kept the subscription"),
+    "subscription.discount": _l("Received a discount"),
     "subscription.address": _l("Changed the shipping address"),
     "address.change": _l("Changed the shipping address"),
     "profile.updated": _l("Updated personal details"),
@@ -100,6 +104,7 @@ ACTION_TITLES = {
     "reschedule": _l("Move the next order"),
     "order_now": _l("Order now"),
     "reactivate": _l("Reactivate"),
+    "keep": _l("Keep my subscription"),
 }
 
 ACTOR_LABELS = {

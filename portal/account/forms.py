@@ -12,6 +12,7 @@ from wtforms import (
     SelectField,
     StringField,
     TelField,
+    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
@@ -114,3 +115,29 @@ class ProfileForm(FlaskForm):
 
 class EmailChangeForm(FlaskForm):
     email = email_field(_l("New email address"))
+
+
+# --- cancellation ---------------------------------------------------------------------------------
+
+
+class CancelReasonForm(FlaskForm):
+    reason = RadioField(_l("Why do you want to cancel?"), validators=[Optional()])
+    details = TextAreaField(_l("Anything you would like to tell us? (optional)"),
+                            validators=[Length(max=2000)])
+
+
+class CancelOfferForm(FlaskForm):
+    version = HiddenField()
+
+
+class CancelConfirmForm(FlaskForm):
+    version = HiddenField()
+    mode = RadioField(_l("When should it end?"), validators=[InputRequired(_l("Choose when it should end."))])
+    on_date = DateField(_l("End on"), validators=[Optional()])
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.mode.data == "date" and not self.on_date.data and not self.on_date.errors:
+            self.on_date.errors = [*self.on_date.errors, _l("Choose the date to end on.")]
+            valid = False
+        return valid

@@ -126,6 +126,7 @@ ACTION_FORMS = {
     "resume": lambda subscription: ActionForm(),
     "order_now": lambda subscription: ActionForm(),
     "reactivate": lambda subscription: ActionForm(),
+    "keep": lambda subscription: ActionForm(),
 }
 
 

@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -9,7 +10,7 @@ from wtforms import (
     ValidationError,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.forms import email_field, new_password_validators
@@ -50,6 +51,9 @@ class PolicyForm(FlaskForm):
                                     validators=[InputRequired(_l("Enter at least one frequency."))])
     reschedule_window_days = IntegerField(_l("How far ahead the next order may be moved (days)"),
                                           validators=[InputRequired(_l("Enter a number."))])
+    simple_cancellation = BooleanField(_l("Simple cancellation: reason optional, no offers"))
+    discount_cooldown_days = IntegerField(_l("Days before a customer can be offered a discount again"),
+                                          validators=[InputRequired(_l("Enter a number."))])
 
     def validate_pause_cycle_options(self, field) -> None:
         try:
@@ -66,9 +70,48 @@ class PolicyForm(FlaskForm):
             "allowed_intervals": [part.strip().lower() for part in self.allowed_intervals.data.split(",")
                                   if part.strip()],
             "reschedule_window_days": self.reschedule_window_days.data,
+            "simple_cancellation": bool(self.simple_cancellation.data),
+            "discount_cooldown_days": self.discount_cooldown_days.data,
         }
 
 
 class SwapTargetsForm(FlaskForm):
     targets = SelectMultipleField(_l("Subscribers may also swap to"), coerce=int,
                                   widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+
+
+OFFER_CHOICES = [
+    SelectChoice("pause", _l("Pause")),
+    SelectChoice("skip", _l("Skip the next order")),
+    SelectChoice("swap", _l("Swap to another product")),
+    SelectChoice("frequency", _l("Deliver less often")),
+    SelectChoice("discount", _l("Discount")),
+    SelectChoice("talk", _l("Talk to a person")),
+]
+
+
+class CancelReasonForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[InputRequired(_l("Enter a code.")), Length(max=40)])
+    position = IntegerField(_l("Position"), validators=[InputRequired(_l("Enter a number."))])
+    enabled = BooleanField(_l("Offered to subscribers"))
+    label_en = StringField("English", validators=[Length(max=200)])
+    label_es = StringField("Español", validators=[Length(max=200)])
+    label_de = StringField("Deutsch", validators=[Length(max=200)])
+    offers = SelectMultipleField(_l("Offers (at most two)"), choices=OFFER_CHOICES,
+                                 widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    discount_percent = IntegerField(_l("Discount percent"), default=15,
+                                    validators=[Optional(), NumberRange(1, 100)])
+    discount_orders = IntegerField(_l("Discount on how many orders"), default=2,
+                                   validators=[Optional(), NumberRange(1, 12)])
+
+    def labels(self) -> dict[str, str]:
+        return {"en": self.label_en.data or "", "es": self.label_es.data or "", "de": self.label_de.data or ""}
+
+    def offer_specs(self) -> list[dict]:
+        specs = []
+        for kind in self.offers.data or []:
+            spec = {"type": kind}
+            if kind == "discount":
+                spec.update(percent=self.discount_percent.data or 15, orders=self.discount_orders.data or 2)
+            specs.append(spec)
+        return specs

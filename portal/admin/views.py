@@ -8,9 +8,15 @@ from flask_login import current_user
 from portal.access import staff_required
 from dataclasses import asdict
 
-from portal.admin.forms import PolicyForm, StaffCreateForm, StaffRoleForm, SwapTargetsForm
+from portal.admin.forms import (
+    CancelReasonForm,
+    PolicyForm,
+    StaffCreateForm,
+    StaffRoleForm,
+    SwapTargetsForm,
+)
 from portal.models import StaffRole
-from portal.services import catalog, policy
+from portal.services import cancellation, catalog, policy
 from portal.services import staff as staff_service
 from portal.services.errors import DomainError
 from portal.web import request_id
@@ -119,3 +125,43 @@ def product_swaps(product_id: int):
     policy.set_swap_targets(current_user.actor(request_id()), product, set(form.targets.data))
     flash(_("Swap options for %(product)s saved.", product=product.name), "success")
     return redirect(url_for("admin.products"))
+
+
+def _reason_forms():
+    forms = []
+    for reason in cancellation.reasons(include_disabled=True):
+        offers = [spec["type"] for spec in reason.offers]
+        discount = next((spec for spec in reason.offers if spec["type"] == "discount"), {})
+        forms.append(CancelReasonForm(
+            formdata=None, prefix=f"r-{reason.code}", code=reason.code, position=reason.position,
+            enabled=reason.enabled, offers=offers, label_en=reason.labels.get("en", reason.label),
+            label_es=reason.labels.get("es", ""), label_de=reason.labels.get("de", ""),
+            discount_percent=discount.get("percent", 15), discount_orders=discount.get("orders", 2)))
+    return forms
+
+
+@bp.route("/cancellation", methods=["GET", "POST"])
+@staff_required(StaffRole.ADMIN)
+def cancel_reasons():
+    """Each reason is its own form; the prefix says which one was posted."""
+    status = 200
+    posted = request.form.get("prefix", "new")
+    new_form = CancelReasonForm(prefix="new", formdata=request.form if posted == "new" else None,
+                                position=len(cancellation.reasons(include_disabled=True)), enabled=True)
+    if request.method == "POST":
+        form = new_form if posted == "new" else CancelReasonForm(prefix=posted)
+        if form.validate_on_submit():
+            try:
+                cancellation.save_reason(current_user.actor(request_id()), code=form.code.data,
+                                         labels=form.labels(), position=form.position.data,
+                                         enabled=bool(form.enabled.data), offers=form.offer_specs())
+            except DomainError as error:
+                flash(error.message, "error")
+                status = error.status
+            else:
+                flash(_("Cancel reason saved."), "success")
+                return redirect(url_for("admin.cancel_reasons"))
+        else:
+            flash(_("Please check the highlighted fields."), "error")
+            status = 400
+    return render_template("admin/cancel_reasons.html", forms=_reason_forms(), new_form=new_form), status

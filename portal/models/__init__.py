@@ -2,6 +2,13 @@
 from portal.models.audit import ActorType, AuditEvent, Outcome
 from portal.models.auth import LoginToken, PrincipalType, TokenPurpose, UserSession
 from portal.models.base import Base, utcnow
+from portal.models.cancellation import (
+    AttemptOutcome,
+    AttemptStep,
+    CancelAttempt,
+    CancelReason,
+    DiscountGrant,
+)
 from portal.models.catalog import Product, Variant
 from portal.models.customers import Address, Customer
 from portal.models.orders import UPCOMING_STATUSES, Order, OrderLine, OrderStatus
@@ -17,7 +24,8 @@ from portal.models.subscriptions import (
 )
 
 __all__ = [
-    "ActorType", "Address", "AuditEvent", "Base", "Customer", "IntervalUnit", "LoginToken",
+    "ActorType", "Address", "AttemptOutcome", "AttemptStep", "CancelAttempt", "CancelReason",
+    "DiscountGrant", "AuditEvent", "Base", "Customer", "IntervalUnit", "LoginToken",
     "MerchantPolicy", "Order", "OrderLine", "OrderStatus", "OutboxEmail", "Outcome",
     "PaymentMethod", "PrincipalType", "Product", "ProductSwap", "StaffRole", "StaffUser",
     "Subscription", "SubscriptionItem", "SubscriptionStatus", "TokenPurpose", "UPCOMING_STATUSES",

@@ -20,6 +20,9 @@ class MerchantPolicy(Base):
     # Each entry is "<count><unit>", e.g. "2w" or "1m".
     allowed_intervals: Mapped[list[str]] = mapped_column(JSON)
     reschedule_window_days: Mapped[int]
+    # Where the law asks for it: the reason is optional and no offers are shown.
+    simple_cancellation: Mapped[bool] = mapped_column(default=False, server_default="0")
+    discount_cooldown_days: Mapped[int] = mapped_column(default=100, server_default="100")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -43,6 +43,11 @@ class Subscription(TimestampMixin, Base):
     next_order_date: Mapped[date | None]
     paused_until: Mapped[date | None]
     cancelled_at: Mapped[datetime | None]
+    # A cancellation scheduled for this date: no orders on or after it; the job ends it then.
+    cancel_at: Mapped[date | None]
+    # A retention discount on the next `discount_orders_left` orders that ship.
+    discount_percent: Mapped[int] = mapped_column(default=0, server_default="0")
+    discount_orders_left: Mapped[int] = mapped_column(default=0, server_default="0")
     shipping_address_id: Mapped[int | None] = mapped_column(ForeignKey("addresses.id"))
     payment_method_id: Mapped[int | None] = mapped_column(ForeignKey("payment_methods.id"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -32,6 +32,8 @@ class Policy:
     max_consecutive_skips: int
     allowed_intervals: list[str]
     reschedule_window_days: int
+    simple_cancellation: bool
+    discount_cooldown_days: int
 
     def intervals(self) -> list[tuple[IntervalUnit, int]]:
         return [parse_interval(code) for code in self.allowed_intervals]
@@ -93,6 +95,8 @@ def _validate(policy: Policy) -> None:
         raise InvalidPolicy(_l("Consecutive skips must be between 0 and 12."))
     if not 7 <= policy.max_pause_days <= 365:
         raise InvalidPolicy(_l("The longest pause must be between 7 and 365 days."))
+    if not 0 <= policy.discount_cooldown_days <= 730:
+        raise InvalidPolicy(_l("The discount cooldown must be between 0 and 730 days."))
     if not policy.order_cutoff_days < policy.reschedule_window_days <= 365:
         raise InvalidPolicy(_l("The reschedule window must be longer than the cut-off and at most 365 days."))
 

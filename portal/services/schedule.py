@@ -40,6 +40,9 @@ class Plan:
     currency: str
     paused_until: date | None
     upcoming: tuple[PlannedOrder, ...]
+    cancel_at: date | None = None
+    discount_percent: int = 0
+    discount_orders_left: int = 0
 
     @property
     def price_minor(self) -> int:
@@ -48,8 +51,24 @@ class Plan:
     def lines_of(self, order: PlannedOrder) -> tuple[PlannedLine, ...]:
         return order.locked_lines if order.locked else self.lines
 
-    def total_of(self, order: PlannedOrder) -> int:
-        return sum(line.total_minor for line in self.lines_of(order))
+    def discounts(self) -> list[int]:
+        """The discount in minor units on each upcoming order, in order.
+
+        It goes to the next open orders that ship; a locked order was priced when it locked.
+        """
+        left, result = self.discount_orders_left, []
+        for order in self.upcoming:
+            if order.locked or order.skipped or left <= 0 or not self.discount_percent:
+                result.append(0)
+                continue
+            subtotal = sum(line.total_minor for line in self.lines)
+            result.append(subtotal * self.discount_percent // 100)
+            left -= 1
+        return result
+
+    def totals(self) -> list[int]:
+        return [sum(line.total_minor for line in self.lines_of(order)) - discount
+                for order, discount in zip(self.upcoming, self.discounts())]
 
     @property
     def next_delivery(self) -> date | None:
@@ -102,6 +121,7 @@ def rebuild(plan: Plan, anchor: date, size: int, keep_skips: bool = True) -> Pla
     """
     old_open = plan.open
     dates = cycle_dates(anchor, plan.interval_unit, plan.interval_count, max(size - len(plan.locked), 1))
+    dates = [when for when in dates if plan.cancel_at is None or when < plan.cancel_at]
     new_open = tuple(
         PlannedOrder(when, skipped=keep_skips and index < len(old_open) and old_open[index].skipped)
         for index, when in enumerate(dates)
@@ -115,6 +135,7 @@ def top_up(plan: Plan, size: int) -> Plan:
         return plan
     extra = cycle_dates(plan.upcoming[-1].scheduled_for, plan.interval_unit, plan.interval_count,
                         size - len(plan.upcoming) + 1)[1:]
+    extra = [when for when in extra if plan.cancel_at is None or when < plan.cancel_at]
     return replace(plan, upcoming=plan.upcoming + tuple(PlannedOrder(when) for when in extra))
 
 
@@ -134,6 +155,8 @@ class Impact:
     status_after: SubscriptionStatus
     next_before: date | None
     next_after: date | None
+    ends_before: date | None
+    ends_after: date | None
     price_before: int
     price_after: int
     currency: str
@@ -142,36 +165,41 @@ class Impact:
 
     @property
     def changes_anything(self) -> bool:
-        return (self.status_before, self.next_before, self.price_before, self.orders_before) != (
-            self.status_after, self.next_after, self.price_after, self.orders_after)
+        return (self.status_before, self.next_before, self.ends_before, self.price_before,
+                self.orders_before) != (self.status_after, self.next_after, self.ends_after,
+                                        self.price_after, self.orders_after)
 
     def as_record(self) -> tuple[dict, dict]:
         """Before and after, as JSON for the audit trail."""
 
-        def side(status, next_date, price, orders):
+        def side(status, next_date, ends, price, orders):
             return {
                 "status": status.value,
                 "next_order": next_date.isoformat() if next_date else None,
+                "ends_on": ends.isoformat() if ends else None,
                 "price_minor": price,
-                "orders": [[o.scheduled_for.isoformat(), "skipped" if o.skipped else "scheduled"]
-                           for o in orders],
+                "orders": [[o.scheduled_for.isoformat(), "skipped" if o.skipped else "scheduled",
+                            o.total_minor] for o in orders],
             }
 
         return (
-            side(self.status_before, self.next_before, self.price_before, self.orders_before),
-            side(self.status_after, self.next_after, self.price_after, self.orders_after),
+            side(self.status_before, self.next_before, self.ends_before, self.price_before,
+                 self.orders_before),
+            side(self.status_after, self.next_after, self.ends_after, self.price_after,
+                 self.orders_after),
         )
 
 
 def _previews(plan: Plan) -> tuple[OrderPreview, ...]:
-    return tuple(OrderPreview(o.scheduled_for, o.skipped, o.locked, plan.total_of(o))
-                 for o in plan.upcoming)
+    return tuple(OrderPreview(o.scheduled_for, o.skipped, o.locked, total)
+                 for o, total in zip(plan.upcoming, plan.totals()))
 
 
 def impact(before: Plan, after: Plan) -> Impact:
     return Impact(
         status_before=before.status, status_after=after.status,
         next_before=before.next_delivery, next_after=after.next_delivery,
+        ends_before=before.cancel_at, ends_after=after.cancel_at,
         price_before=before.price_minor, price_after=after.price_minor,
         currency=after.currency,
         orders_before=_previews(before), orders_after=_previews(after),

@@ -103,6 +103,9 @@ def load_plan(subscription: Subscription, ctx: Context | None = None) -> Plan:
         currency=subscription.currency,
         paused_until=subscription.paused_until,
         upcoming=upcoming,
+        cancel_at=subscription.cancel_at,
+        discount_percent=subscription.discount_percent,
+        discount_orders_left=subscription.discount_orders_left,
     )
 
 
@@ -273,8 +276,59 @@ def _order_now(plan: Plan, ctx: Context) -> Plan:
 
 def _reactivate(plan: Plan, ctx: Context) -> Plan:
     _require_status(plan, SubscriptionStatus.CANCELLED)
-    active = replace(plan, status=SubscriptionStatus.ACTIVE, paused_until=None, upcoming=())
+    active = replace(plan, status=SubscriptionStatus.ACTIVE, paused_until=None, upcoming=(), cancel_at=None)
     return rebuild(active, ctx.policy.first_open_date(ctx.today), ctx.size, keep_skips=False)
+
+
+CANCEL_MODES = ("now", "period_end", "date")
+
+
+def _cancel(plan: Plan, ctx: Context, mode: str, on_date: date | None = None) -> Plan:
+    """End now, when the period already paid for runs out (the next open order), or on a date.
+
+    Orders already being prepared still ship.
+    """
+    if plan.status is SubscriptionStatus.CANCELLED:
+        raise _refuse("already_cancelled", _l("This subscription is already cancelled."))
+    if mode == "now":
+        return replace(plan, status=SubscriptionStatus.CANCELLED, paused_until=None,
+                       upcoming=plan.locked, cancel_at=None)
+    if mode == "period_end":
+        end = _first_open_date(plan, ctx)
+    elif mode == "date" and on_date is not None:
+        latest = date.fromordinal(ctx.today.toordinal() + 365)
+        if not ctx.today < on_date <= latest:
+            raise _refuse("date_out_of_window", _l("Choose a date from %(first)s to %(last)s.",
+                                                   first=LazyDate(date.fromordinal(ctx.today.toordinal() + 1)),
+                                                   last=LazyDate(latest)))
+        end = on_date
+    else:
+        raise _refuse("cancel_mode_unknown", _l("Choose when the subscription should end."))
+    kept = tuple(order for order in plan.upcoming if order.locked or order.scheduled_for < end)
+    return replace(plan, upcoming=kept, cancel_at=end)
+
+
+def _keep(plan: Plan, ctx: Context) -> Plan:
+    """Undo a cancellation that has not happened yet."""
+    if plan.cancel_at is None:
+        raise _refuse("not_scheduled_to_end", _l("This subscription is not set to end."))
+    kept = replace(plan, cancel_at=None)
+    if plan.status is not SubscriptionStatus.ACTIVE:
+        return kept
+    if not kept.open:
+        # Deliveries carry on from where they were to stop (for "end of the paid period", the
+        # very order that was dropped), never inside the cut-off.
+        start = max(plan.cancel_at, ctx.policy.first_open_date(ctx.today))
+        return rebuild(kept, after_locked(kept, start) if kept.locked else start, ctx.size)
+    return top_up(kept, ctx.size)
+
+
+def _discount(plan: Plan, ctx: Context, percent: int, orders: int) -> Plan:
+    if plan.status is SubscriptionStatus.CANCELLED:
+        _require_status(plan, SubscriptionStatus.ACTIVE)
+    if not (1 <= percent <= 100 and 1 <= orders <= 12):
+        raise _refuse("invalid_discount", _l("That discount is not available."))
+    return replace(plan, discount_percent=percent, discount_orders_left=orders)
 
 
 ACTIONS: dict[str, Callable[..., Plan]] = {
@@ -287,6 +341,9 @@ ACTIONS: dict[str, Callable[..., Plan]] = {
     "reschedule": _reschedule,
     "order_now": _order_now,
     "reactivate": _reactivate,
+    "cancel": _cancel,
+    "keep": _keep,
+    "discount": _discount,
 }
 
 
@@ -346,9 +403,22 @@ def preview(actor: Actor, subscription: Subscription, action: str, **params) -> 
     return impact(before, after)
 
 
+def try_preview(subscription: Subscription, action: str, **params) -> Impact | None:
+    """What an action would change, or None where the rules refuse it. Records nothing:
+    used to decide which offers to show, not in answer to a subscriber's request."""
+    try:
+        before, after = _plan_change(subscription, action, params, _context())
+    except DomainError:
+        return None
+    return impact(before, after)
+
+
 def apply(actor: Actor, subscription: Subscription, action: str, expected_version: int,
-          **params) -> Impact:
-    """Apply once. A stale version (double submit, another tab, a racing request) is refused."""
+          also: Callable[[], None] | None = None, **params) -> Impact:
+    """Apply once. A stale version (double submit, another tab, a racing request) is refused.
+
+    `also` runs inside the same transaction, for callers that record more with the change.
+    """
     ctx = _context()
     if subscription.version != expected_version:
         _record_refusal(actor, subscription, action, "apply", ConcurrentChange(), params)
@@ -366,6 +436,8 @@ def apply(actor: Actor, subscription: Subscription, action: str, expected_versio
                      subject_id=subscription.id, customer_id=subscription.customer_id,
                      before=before_record, after={**after_record, **_audit_params(params)})
         _queue_confirmation(subscription, action, change)
+        if also is not None:
+            also()
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
@@ -386,13 +458,13 @@ def _queue_confirmation(subscription: Subscription, action: str, change: Impact)
 # --- writing a plan back --------------------------------------------------------------------------
 
 
-def _fill_order(order: Order, lines: tuple[PlannedLine, ...]) -> None:
+def _fill_order(order: Order, lines: tuple[PlannedLine, ...], discount_minor: int) -> None:
     order.lines = [OrderLine(variant_id=line.variant_id, description=line.description,
                              quantity=line.quantity, unit_price_minor=line.unit_price_minor,
                              total_minor=line.total_minor) for line in lines]
     order.subtotal_minor = sum(line.total_minor for line in lines)
     order.shipping_minor = order.shipping_minor or 0
-    order.discount_minor = order.discount_minor or 0
+    order.discount_minor = discount_minor
     order.total_minor = order.subtotal_minor + order.shipping_minor - order.discount_minor
 
 
@@ -401,8 +473,13 @@ def _write(subscription: Subscription, plan: Plan, ctx: Context) -> None:
     subscription.paused_until = plan.paused_until
     subscription.interval_unit, subscription.interval_count = plan.interval_unit, plan.interval_count
     subscription.next_order_date = plan.next_delivery
+    subscription.cancel_at = plan.cancel_at
+    subscription.discount_percent, subscription.discount_orders_left = (
+        plan.discount_percent, plan.discount_orders_left)
     if plan.status is SubscriptionStatus.ACTIVE:
         subscription.cancelled_at = None
+    elif plan.status is SubscriptionStatus.CANCELLED and subscription.cancelled_at is None:
+        subscription.cancelled_at = utcnow()
     # Always touched, so the version check runs even when only orders change.
     subscription.updated_at = utcnow()
     current_lines = tuple(_line_of(item) for item in subscription.items)
@@ -412,21 +489,22 @@ def _write(subscription: Subscription, plan: Plan, ctx: Context) -> None:
                               for line in plan.lines]
     rows = [row for row in _upcoming_rows(subscription, ctx.today)
             if not ctx.policy.is_locked(row.scheduled_for, ctx.today)]
-    wanted = plan.open
+    wanted = [(order, discount) for order, discount in zip(plan.upcoming, plan.discounts())
+              if not order.locked]
     # Existing rows are reused in order, so an order keeps its id (and its links) when it moves.
-    for row, planned in zip(rows, wanted):
+    for row, (planned, discount) in zip(rows, wanted):
         row.scheduled_for = planned.scheduled_for
         row.status = OrderStatus.SKIPPED if planned.skipped else OrderStatus.SCHEDULED
-        _fill_order(row, plan.lines)
+        _fill_order(row, plan.lines, discount)
     for row in rows[len(wanted):]:
         db.session.delete(row)
-    for planned in wanted[len(rows):]:
+    for planned, discount in wanted[len(rows):]:
         row = Order(customer_id=subscription.customer_id, subscription=subscription,
                     scheduled_for=planned.scheduled_for, currency=subscription.currency,
                     status=OrderStatus.SKIPPED if planned.skipped else OrderStatus.SCHEDULED,
-                    shipping_minor=0, discount_minor=0)
+                    shipping_minor=0)
         db.session.add(row)
-        _fill_order(row, plan.lines)
+        _fill_order(row, plan.lines, discount)
     db.session.flush()
 
 
@@ -437,27 +515,47 @@ def _job_actor(name: str) -> Actor:
     return Actor(ActorType.JOB, None, name)
 
 
-def resume_due() -> int:
-    """Resume paused subscriptions whose date has come. Running it again does nothing more."""
+def _run_due(job: str, action: str, condition, change_plan: Callable[[Plan, Context], Plan]) -> int:
+    """Apply a dated change to every subscription that is due. Claimed rows are skipped by
+    other workers, and a subscription no longer matching the condition is not touched again."""
     ctx = _context()
-    due = db.session.scalars(
-        select(Subscription).where(Subscription.status == SubscriptionStatus.PAUSED,
-                                   Subscription.paused_until <= ctx.today)
-        .with_for_update(skip_locked=True)
-    ).all()
+    due = db.session.scalars(select(Subscription).where(condition(ctx)).with_for_update(skip_locked=True)).all()
     for subscription in due:
         before = load_plan(subscription, ctx)
-        active = replace(before, status=SubscriptionStatus.ACTIVE, paused_until=None)
-        after = rebuild(active, max(before.paused_until, ctx.today), ctx.size, keep_skips=False)
+        after = change_plan(before, ctx)
         change = impact(before, after)
         _write(subscription, after, ctx)
         before_record, after_record = change.as_record()
-        audit.record(_job_actor("auto-resume"), "subscription.auto_resume", subject_type="subscription",
+        audit.record(_job_actor(job), f"subscription.{action}", subject_type="subscription",
                      subject_id=subscription.id, customer_id=subscription.customer_id,
                      before=before_record, after=after_record)
-        _queue_confirmation(subscription, "auto_resume", change)
+        _queue_confirmation(subscription, action, change)
     db.session.commit()
     return len(due)
+
+
+def _resumed(plan: Plan, ctx: Context) -> Plan:
+    active = replace(plan, status=SubscriptionStatus.ACTIVE, paused_until=None)
+    return rebuild(active, max(plan.paused_until, ctx.today), ctx.size, keep_skips=False)
+
+
+def resume_due() -> int:
+    """Resume paused subscriptions whose date has come. Running it again does nothing more."""
+    return _run_due(
+        "auto-resume", "auto_resume",
+        lambda ctx: (Subscription.status == SubscriptionStatus.PAUSED) & (Subscription.paused_until <= ctx.today),
+        _resumed,
+    )
+
+
+def end_due() -> int:
+    """End subscriptions whose scheduled cancellation date has come."""
+    return _run_due(
+        "cancellations", "scheduled_cancel",
+        lambda ctx: (Subscription.status != SubscriptionStatus.CANCELLED) & (Subscription.cancel_at <= ctx.today),
+        lambda plan, ctx: replace(plan, status=SubscriptionStatus.CANCELLED, paused_until=None,
+                                  upcoming=plan.locked, cancel_at=None),
+    )
 
 
 def roll_forward() -> int:

@@ -149,3 +149,23 @@ def test_action_pages_are_accessible(app, live_server, page):
                  f"/subscriptions/{sub_id}/resume"):
         page.goto(live_server + path)
         assert_accessible(page)
+
+
+def test_cancel_flow_on_a_phone_is_accessible(app, live_server, page):
+    sub_id = _subscriber_with_schedule(app, "a11y-cancel@example.com")
+    _sign_in(page, app, live_server, "a11y-cancel@example.com")
+    page.goto(f"{live_server}/subscriptions/{sub_id}")
+    page.get_by_role("link", name="Cancel subscription").click()
+    assert_accessible(page)
+    page.get_by_label("I am not using it").check()
+    page.get_by_role("button", name="Continue").click()
+    assert page.get_by_role("heading", name="Before you go").is_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="No thanks, cancel").click()
+    assert_accessible(page)
+    page.get_by_label("Now (orders already being prepared still arrive)").check()
+    page.get_by_role("button", name="Cancel subscription").click()
+    assert page.get_by_role("heading", name="Your subscription is cancelled").is_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Reactivate").click()
+    assert "Done: Reactivated the subscription." in page.get_by_role("status").inner_text()

@@ -1,0 +1,373 @@
+"""The cancel flow: a reason, at most two offers that fit it, then a confirmation.
+
+Each pass is a CancelAttempt whose step the server checks, so no step can be skipped by posting
+to a later one. Attempts feed cancel-reason analysis: outcome, offers shown and taken, tenure."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from flask import current_app
+from flask_babel import force_locale, get_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import (
+    AttemptOutcome,
+    AttemptStep,
+    CancelAttempt,
+    CancelReason,
+    DiscountGrant,
+    IntervalUnit,
+    Order,
+    Subscription,
+    SubscriptionStatus,
+    Variant,
+    utcnow,
+)
+from portal.services import audit, clock, policy as policy_service, subscriptions
+from portal.services.actors import Actor
+from portal.services.errors import DomainError, NotFound
+from portal.services.schedule import Impact
+
+MAX_OFFERS = 2
+ABANDONED_AFTER = timedelta(hours=24)
+SAVE_CHECK_AFTER = timedelta(days=30)
+OFFER_TYPES = ("pause", "skip", "swap", "frequency", "discount", "talk")
+
+DEFAULT_REASONS: list[tuple[str, Any, list[dict[str, Any]]]] = [
+    ("too_expensive", _l("It costs too much"), [{"type": "discount", "percent": 20, "orders": 2},
+                                                {"type": "frequency"}]),
+    ("too_much", _l("I have too much of it"), [{"type": "frequency"}, {"type": "skip"}]),
+    ("not_using", _l("I am not using it"), [{"type": "pause"}, {"type": "skip"}]),
+    ("did_not_like", _l("I did not like the product"), [{"type": "swap"}, {"type": "talk"}]),
+    ("delivery_problems", _l("Problems with delivery"), [{"type": "talk"}]),
+    ("switching", _l("I am switching to another brand"), [{"type": "discount", "percent": 15, "orders": 3}]),
+    ("moving", _l("I am moving or away for a while"), [{"type": "pause"}]),
+    ("other", _l("Something else"), [{"type": "talk"}]),
+]
+
+
+class StepError(DomainError):
+    """A step was posted out of order, or the attempt is already finished."""
+
+    status = 409
+    code = "cancel_step"
+    default_message = _l("That step is not available now. Please start again from your subscription.")
+
+
+class InvalidReason(DomainError):
+    code = "reason_required"
+    default_message = _l("Please choose a reason.")
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    label: str
+    enabled: bool
+    position: int
+    offers: list[dict[str, Any]]
+    labels: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One concrete offer, with what it would change, ready to show and to accept."""
+
+    index: int
+    type: str
+    params: dict[str, Any]
+    impact: Impact | None
+    # What the offer is about, to name it: the variant of a swap, the order a skip leaves out.
+    subject: Any = None
+
+
+# --- reasons ------------------------------------------------------------------------------------
+
+
+def reasons(include_disabled: bool = False) -> list[Reason]:
+    locale = str(get_locale() or "en")
+    rows = list(db.session.scalars(select(CancelReason).order_by(CancelReason.position, CancelReason.id)))
+    if rows:
+        found = [Reason(r.code, r.labels.get(locale) or r.labels.get("en") or r.code, r.enabled,
+                        r.position, list(r.offers), dict(r.labels)) for r in rows]
+    else:
+        found = [Reason(code, str(label), True, index, offers,
+                        {"en": code}) for index, (code, label, offers) in enumerate(DEFAULT_REASONS)]
+    return [reason for reason in found if include_disabled or reason.enabled]
+
+
+def save_reason(actor: Actor, *, code: str, labels: dict[str, str], position: int, enabled: bool,
+                offers: list[dict[str, Any]]) -> None:
+    """Create or update one reason. The first edit turns the defaults into the merchant's own rows."""
+    _materialise_defaults()
+    code = code.strip().lower()
+    if not code or not code.replace("_", "").isalnum() or len(code) > 40:
+        raise DomainError(_l("Use letters, digits and underscores for the code."), code="invalid_reason_code")
+    missing = [lang for lang in current_app.config["LANGUAGES"] if not labels.get(lang, "").strip()]
+    if missing:
+        raise DomainError(_l("Write the label in every language: %(languages)s.",
+                             languages=", ".join(missing)), code="reason_label_missing")
+    for offer in offers:
+        if offer.get("type") not in OFFER_TYPES:
+            raise DomainError(_l("That offer is not available."), code="invalid_offer")
+    if len(offers) > MAX_OFFERS:
+        raise DomainError(_l("Choose at most two offers per reason."), code="too_many_offers")
+    row = db.session.scalar(select(CancelReason).where(CancelReason.code == code))
+    before = None if row is None else {"labels": row.labels, "enabled": row.enabled, "offers": row.offers,
+                                       "position": row.position}
+    if row is None:
+        row = CancelReason(code=code)
+        db.session.add(row)
+    row.labels = {lang: labels[lang].strip() for lang in current_app.config["LANGUAGES"]}
+    row.position, row.enabled, row.offers = position, enabled, offers
+    audit.record(actor, "policy.cancel_reason_saved", subject_type="cancel_reason", before=before,
+                 after={"code": code, "labels": row.labels, "enabled": enabled, "offers": offers,
+                        "position": position})
+    db.session.commit()
+
+
+def _materialise_defaults() -> None:
+    if db.session.scalar(select(func.count()).select_from(CancelReason)):
+        return
+    for position, (code, label, offers) in enumerate(DEFAULT_REASONS):
+        labels = {}
+        for lang in current_app.config["LANGUAGES"]:
+            with force_locale(lang):
+                labels[lang] = str(label)
+        db.session.add(CancelReason(code=code, position=position, enabled=True, labels=labels, offers=offers))
+    db.session.flush()
+
+
+# --- the flow -----------------------------------------------------------------------------------
+
+
+def get_attempt(subscription: Subscription, attempt_id: int) -> CancelAttempt:
+    attempt = db.session.get(CancelAttempt, attempt_id)
+    if attempt is None or attempt.subscription_id != subscription.id:
+        raise NotFound()
+    return attempt
+
+
+def _record(actor: Actor, attempt: CancelAttempt, action: str, **after) -> None:
+    audit.record(actor, f"cancel.{action}", subject_type="subscription", subject_id=attempt.subscription_id,
+                 customer_id=attempt.customer_id, after={"attempt": attempt.id, **after})
+
+
+def start(actor: Actor, subscription: Subscription, reason_code: str | None, reason_text: str) -> CancelAttempt:
+    """Step 1. Going back and choosing again updates the same unfinished attempt."""
+    if subscription.status is SubscriptionStatus.CANCELLED:
+        raise StepError(_l("This subscription is already cancelled."))
+    rules = policy_service.get()
+    known = {reason.code for reason in reasons()}
+    if reason_code not in known and not (rules.simple_cancellation and not reason_code):
+        raise InvalidReason()
+    attempt = db.session.scalar(
+        select(CancelAttempt).where(CancelAttempt.subscription_id == subscription.id,
+                                    CancelAttempt.outcome == AttemptOutcome.PENDING)
+        .order_by(CancelAttempt.id.desc()))
+    if attempt is None:
+        attempt = CancelAttempt(
+            customer_id=subscription.customer_id, subscription_id=subscription.id,
+            tenure_days=(utcnow() - subscription.created_at).days,
+            plan={"interval": f"{subscription.interval_count} {subscription.interval_unit.value}",
+                  "items": [[item.variant.sku, item.quantity] for item in subscription.items],
+                  "price_minor": subscription.price_minor, "currency": subscription.currency,
+                  "status": subscription.status.value},
+            offers_shown=[],
+        )
+        db.session.add(attempt)
+    attempt.reason_code = reason_code or None
+    attempt.reason_text = (reason_text or "").strip()[:2000] or None
+    offers = [] if rules.simple_cancellation else _fitting_offers(subscription, reason_code, rules)
+    attempt.offers_shown = [{"type": offer.type, **offer.params} for offer in offers]
+    attempt.step = AttemptStep.OFFERS if offers else AttemptStep.CONFIRM
+    db.session.flush()
+    _record(actor, attempt, "reason_given", reason=attempt.reason_code, offers=attempt.offers_shown)
+    db.session.commit()
+    return attempt
+
+
+def _on_discount_cooldown(customer_id: int, days: int) -> bool:
+    since = utcnow() - timedelta(days=days)
+    return db.session.scalar(select(func.count()).select_from(DiscountGrant).where(
+        DiscountGrant.customer_id == customer_id, DiscountGrant.created_at >= since)) > 0
+
+
+def _concrete(subscription: Subscription, spec: dict[str, Any], rules) -> dict[str, Any] | None:
+    """The parameters an offer would be applied with, or None where it does not fit."""
+    kind = spec.get("type")
+    if kind == "pause":
+        return {"cycles": min(rules.pause_cycle_options)}
+    if kind == "skip":
+        entry = next((e for e in subscriptions.upcoming(subscription)
+                      if not e.locked and e.order.status.value == "scheduled"), None)
+        return {"order_id": entry.order.id} if entry else None
+    if kind == "frequency":
+        current = (subscription.interval_unit, subscription.interval_count)
+        longer = [choice for choice in rules.intervals()
+                  if _days(choice) > _days(current)]
+        if not longer:
+            return None
+        unit, count = min(longer, key=_days)
+        return {"unit": unit, "count": count}
+    if kind == "swap":
+        choices = subscriptions.swap_choices(subscription)
+        item = subscription.items[0]
+        others = [v for v in choices[item.id] if v.id != item.variant_id]
+        return {"item_id": item.id, "variant_id": others[0].id, "quantity": item.quantity} if others else None
+    if kind == "discount":
+        if _on_discount_cooldown(subscription.customer_id, rules.discount_cooldown_days):
+            return None
+        return {"percent": int(spec.get("percent", 10)), "orders": int(spec.get("orders", 1))}
+    if kind == "talk":
+        return {}
+    return None
+
+
+def _days(interval) -> int:
+    unit, count = interval
+    return count * (7 if unit.value == "week" else 30)
+
+
+def _fitting_offers(subscription: Subscription, reason_code: str | None, rules) -> list[Offer]:
+    reason = next((r for r in reasons() if r.code == reason_code), None)
+    if reason is None:
+        return []
+    offers = []
+    for spec in reason.offers:
+        params = _concrete(subscription, spec, rules)
+        if params is None:
+            continue
+        impact = None
+        if spec["type"] != "talk":
+            impact = subscriptions.try_preview(subscription, _action_of(spec["type"]), **params)
+            if impact is None:
+                continue
+        offers.append(Offer(len(offers), spec["type"], params, impact))
+        if len(offers) == MAX_OFFERS:
+            break
+    return offers
+
+
+def _action_of(offer_type: str) -> str:
+    return {"pause": "pause", "skip": "skip", "frequency": "frequency", "swap": "swap",
+            "discount": "discount"}[offer_type]
+
+
+def _stored_params(stored: dict[str, Any]) -> dict[str, Any]:
+    params = {key: value for key, value in stored.items() if key != "type"}
+    if "unit" in params:
+        params["unit"] = IntervalUnit(params["unit"])
+    return params
+
+
+def offers(attempt: CancelAttempt, subscription: Subscription) -> list[Offer]:
+    """The offers this attempt showed, with their impact as of now."""
+    if attempt.step is not AttemptStep.OFFERS:
+        raise StepError()
+    result = []
+    for index, stored in enumerate(attempt.offers_shown):
+        params = _stored_params(stored)
+        impact = None if stored["type"] == "talk" else subscriptions.try_preview(
+            subscription, _action_of(stored["type"]), **params)
+        result.append(Offer(index, stored["type"], params, impact, _subject(stored["type"], params)))
+    return result
+
+
+def _subject(kind: str, params: dict[str, Any]):
+    if kind == "swap":
+        return db.session.get(Variant, params["variant_id"])
+    if kind == "skip":
+        order = db.session.get(Order, params["order_id"])
+        return order.scheduled_for if order else None
+    return None
+
+
+def accept_offer(actor: Actor, attempt: CancelAttempt, subscription: Subscription, index: int,
+                 expected_version: int) -> str:
+    """Take one of the offers shown. Returns its type."""
+    if attempt.step is not AttemptStep.OFFERS or not 0 <= index < len(attempt.offers_shown):
+        raise StepError()
+    stored = attempt.offers_shown[index]
+    kind = stored["type"]
+
+    def settle() -> None:
+        attempt.offer_taken = kind
+        attempt.outcome = AttemptOutcome.HANDED_OFF if kind == "talk" else AttemptOutcome.SAVED
+        attempt.step, attempt.finished_at = AttemptStep.DONE, utcnow()
+        _record(actor, attempt, "offer_taken", offer=kind)
+        if kind == "discount":
+            db.session.add(DiscountGrant(customer_id=attempt.customer_id, subscription_id=subscription.id,
+                                         attempt_id=attempt.id, percent=stored["percent"],
+                                         orders=stored["orders"]))
+
+    if kind == "talk":
+        settle()
+        db.session.commit()
+        return kind
+    subscriptions.apply(actor, subscription, _action_of(kind), expected_version, also=settle,
+                        **_stored_params(stored))
+    return kind
+
+
+def decline_offers(actor: Actor, attempt: CancelAttempt) -> None:
+    if attempt.step is not AttemptStep.OFFERS:
+        raise StepError()
+    attempt.step = AttemptStep.CONFIRM
+    _record(actor, attempt, "offers_declined")
+    db.session.commit()
+
+
+def confirm_options(subscription: Subscription) -> dict[str, date | None]:
+    """When the subscription would end for each choice, to show on the confirm step."""
+    plan = subscriptions.load_plan(subscription)
+    first_open = plan.open[0].scheduled_for if plan.open else None
+    return {"now": clock.today(), "period_end": first_open}
+
+
+def confirm(actor: Actor, attempt: CancelAttempt, subscription: Subscription, mode: str,
+            on_date: date | None, expected_version: int) -> Impact:
+    """Step 3: cancel now, when the paid period ends, or on a chosen date."""
+    if attempt.step is not AttemptStep.CONFIRM:
+        raise StepError()
+
+    def settle() -> None:
+        attempt.outcome, attempt.step, attempt.finished_at = AttemptOutcome.CANCELLED, AttemptStep.DONE, utcnow()
+        attempt.cancel_mode = mode
+        attempt.cancel_on = subscription.cancel_at or clock.today()
+        _record(actor, attempt, "confirmed", mode=mode, ends_on=attempt.cancel_on.isoformat())
+
+    return subscriptions.apply(actor, subscription, "cancel", expected_version, also=settle,
+                               mode=mode, on_date=on_date)
+
+
+# --- follow-up ---------------------------------------------------------------------------------
+
+
+def follow_up() -> int:
+    """Close attempts left unfinished for a day, and check saves after 30 days. Idempotent."""
+    now = utcnow()
+    changed = 0
+    for attempt in db.session.scalars(
+        select(CancelAttempt).where(CancelAttempt.outcome == AttemptOutcome.PENDING,
+                                    CancelAttempt.updated_at <= now - ABANDONED_AFTER)
+        .with_for_update(skip_locked=True)
+    ).all():
+        attempt.outcome, attempt.finished_at = AttemptOutcome.ABANDONED, now
+        changed += 1
+    for attempt in db.session.scalars(
+        select(CancelAttempt).where(CancelAttempt.outcome == AttemptOutcome.SAVED,
+                                    CancelAttempt.save_verified.is_(None),
+                                    CancelAttempt.finished_at <= now - SAVE_CHECK_AFTER)
+        .with_for_update(skip_locked=True)
+    ).all():
+        subscription = db.session.get(Subscription, attempt.subscription_id)
+        attempt.save_verified = (subscription.status is not SubscriptionStatus.CANCELLED
+                                 and subscription.cancel_at is None)
+        changed += 1
+    db.session.commit()
+    return changed
