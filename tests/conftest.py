@@ -7,6 +7,7 @@ import re
 import socket
 import threading
 import time
+from datetime import date
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -162,3 +163,17 @@ def wait_for(predicate, timeout: float = 5.0):
             return result
         time.sleep(0.05)
     raise AssertionError("condition not met in time")
+
+
+# --- a fixed "today" in the merchant's calendar ----------------------------------------------------
+
+TODAY = date(2030, 1, 7)
+
+
+@pytest.fixture
+def fixed_today(monkeypatch):
+    """Schedules, cut-offs and windows are counted from this date; tests may move it further."""
+    from portal.services import clock
+
+    monkeypatch.setattr(clock, "today", lambda: TODAY)
+    return TODAY

@@ -21,15 +21,10 @@ from portal.models import (
 from portal.services import clock, policy, subscriptions
 from portal.services.actors import Actor
 from tests import factories
-from tests.conftest import csrf_token
+from tests.conftest import TODAY, csrf_token
 from tests.helpers import form_fields, sign_in_customer, sign_in_staff
 
-TODAY = date(2030, 1, 7)
-
-
-@pytest.fixture(autouse=True)
-def fixed_today(monkeypatch):
-    monkeypatch.setattr(clock, "today", lambda: TODAY)
+pytestmark = pytest.mark.usefixtures("fixed_today")
 
 
 @pytest.fixture
