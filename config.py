@@ -82,6 +82,8 @@ class Config:
         "reschedule_window_days": 60,
         "simple_cancellation": False,
         "discount_cooldown_days": 100,
+        "dunning_retry_days": [1, 3, 5],
+        "dunning_final_action": "pause",
     }
     UPCOMING_ORDERS_SHOWN = 3
     SHIPPING_COUNTRIES = ["ES", "PT", "FR", "DE", "NL", "IT", "GB", "US"]

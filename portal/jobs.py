@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from typing import Callable
 
-from portal.services import auth, cancellation, notifications, subscriptions
+from portal.services import auth, cancellation, notifications, payments, subscriptions
 
 JOBS: dict[str, Callable[[], int]] = {
     "auto-resume": subscriptions.resume_due,
     "cancellations": subscriptions.end_due,
     "cancel-follow-up": cancellation.follow_up,
     "schedule": subscriptions.roll_forward,
+    "renewals": payments.run_renewals,
     "outbox": notifications.deliver_pending,
     "sessions": auth.purge_expired,
 }

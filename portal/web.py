@@ -28,12 +28,20 @@ def safe_next(target: str | None, default: str) -> str:
     return target if is_safe_next(target) else default
 
 
+def allow_payment_provider(origin: str) -> None:
+    """Let this one page load the provider's card script and talk to it (the card form)."""
+    g.payment_origin = origin
+
+
 def content_security_policy() -> str:
-    script_sources = " ".join(["'self'", *current_app.config.get("CSP_EXTRA_SCRIPT_SOURCES", [])])
+    provider = g.get("payment_origin")
+    extra = f" {provider}" if provider else ""
     return "; ".join(
         [
             "default-src 'self'",
-            f"script-src {script_sources}",
+            f"script-src 'self'{extra}",
+            f"connect-src 'self'{extra}",
+            f"frame-src 'self'{extra}",
             "style-src 'self'",
             "img-src 'self' data:",
             "object-src 'none'",

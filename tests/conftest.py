@@ -177,3 +177,44 @@ def fixed_today(monkeypatch):
 
     monkeypatch.setattr(clock, "today", lambda: TODAY)
     return TODAY
+
+
+# --- localstripe: a real (fake) Stripe server on loopback ------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def localstripe_server(app):
+    import shutil
+    import subprocess
+    import sys
+    import urllib.request
+    from pathlib import Path
+
+    port = free_port()
+    executable = shutil.which("localstripe", path=str(Path(sys.executable).parent))
+    process = subprocess.Popen([executable, "--port", str(port), "--from-scratch"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+
+    def answering():
+        try:
+            urllib.request.urlopen(f"{url}/js.stripe.com/v3/", timeout=1)
+            return True
+        except OSError:
+            return False
+
+    wait_for(answering, timeout=20)
+    app.config.update(LOCALSTRIPE_URL=url, STRIPE_SECRET_KEY=None)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def localstripe(localstripe_server):
+    """localstripe emptied for this test, so what a test counts there is its own."""
+    import urllib.request
+
+    request = urllib.request.Request(f"{localstripe_server}/_config/data", method="DELETE")
+    urllib.request.urlopen(request, timeout=5)
+    return localstripe_server

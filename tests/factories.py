@@ -28,15 +28,17 @@ STAFF_PASSWORD = "correct horse battery"
 
 
 def customer(email: str | None = None, *, name: str = "Test Customer", locale: str | None = "en",
-             password: str | None = None) -> Customer:
+             password: str | None = None, with_card: bool = True) -> Customer:
+    """A customer with an address and, unless told otherwise, a local card row (not at Stripe)."""
     n = next(_seq)
     made = Customer(email=email or f"customer{n}@example.com", name=name, locale=locale,
                     password_hash=hash_password(password) if password else None)
     db.session.add(made)
     db.session.add(Address(customer=made, name=name, line1=f"{n} Test Street", city="Madrid",
                            postal_code="28013", country="ES"))
-    db.session.add(PaymentMethod(customer=made, stripe_payment_method_id=f"pm_test_{n}", brand="visa",
-                                 last4="4242", exp_month=4, exp_year=2031, is_default=True))
+    if with_card:
+        db.session.add(PaymentMethod(customer=made, stripe_payment_method_id=f"pm_test_{n}", brand="visa",
+                                     last4="4242", exp_month=4, exp_year=2031, is_default=True))
     db.session.commit()
     return made
 
@@ -58,7 +60,8 @@ def subscription(owner: Customer, *, status: SubscriptionStatus = SubscriptionSt
     made = Subscription(
         customer=owner, status=status, interval_unit=IntervalUnit.WEEK, interval_count=2,
         currency=item_variant.currency, next_order_date=next_order_date or date.today() + timedelta(days=7),
-        shipping_address=owner.addresses[0], payment_method=owner.payment_methods[0],
+        shipping_address=owner.addresses[0],
+        payment_method=owner.payment_methods[0] if owner.payment_methods else None,
     )
     made.items.append(SubscriptionItem(variant=item_variant, quantity=quantity,
                                        unit_price_minor=price_minor))

@@ -19,12 +19,15 @@ pytestmark = pytest.mark.postgres
 def run_together(app, work, count: int) -> None:
     """Run `work` in `count` threads, each with its own app context, released at one instant."""
     barrier = threading.Barrier(count)
+    errors: list[BaseException] = []
 
     def run():
         with app.app_context():
             barrier.wait()
             try:
                 work()
+            except BaseException as error:  # a worker that crashed is a failure of the test
+                errors.append(error)
             finally:
                 db.session.remove()
 
@@ -33,6 +36,7 @@ def run_together(app, work, count: int) -> None:
         thread.start()
     for thread in threads:
         thread.join()
+    assert errors == []
 
 
 def test_a_link_used_from_many_tabs_at_once_signs_in_once(app):
@@ -119,3 +123,30 @@ def test_racing_confirmations_apply_one_action(app):
         assert applied == 1
         assert db.session.scalar(select(func.count()).select_from(OutboxEmail)
                                  .where(OutboxEmail.kind == "subscription_changed")) == 1
+
+
+def test_four_workers_charge_each_due_order_exactly_once(app, localstripe, fixed_today):
+    """Many due orders, four workers at once: one PaymentIntent per order, counted in localstripe."""
+    from collections import Counter
+
+    from portal.billing import stripe_gateway as gateway
+    from portal.models import Customer, Order, OrderStatus
+    from portal.services import payments, subscriptions
+    from tests.test_payments import add_card
+
+    with app.app_context():
+        for n in range(30):
+            customer = factories.customer(f"due{n}@example.com", with_card=False)
+            factories.subscription(customer, next_order_date=fixed_today)
+            add_card(db.session.get(Customer, customer.id), "4242424242424242")
+        subscriptions.roll_forward()
+        due = set(db.session.scalars(select(Order.id).where(Order.scheduled_for == fixed_today)))
+    assert len(due) == 30
+
+    run_together(app, payments.run_renewals, 4)
+
+    with app.app_context():
+        intents = gateway._client().payment_intents.list(params={"limit": 100}).data
+        charged = Counter(intent.metadata.to_dict()["order_id"] for intent in intents)
+        assert charged == Counter({str(order_id): 1 for order_id in due})
+        assert set(db.session.scalars(select(Order.status).where(Order.id.in_(due)))) == {OrderStatus.PAID}

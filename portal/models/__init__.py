@@ -13,7 +13,7 @@ from portal.models.catalog import Product, Variant
 from portal.models.customers import Address, Customer
 from portal.models.orders import UPCOMING_STATUSES, Order, OrderLine, OrderStatus
 from portal.models.outbox import OutboxEmail
-from portal.models.payments import PaymentMethod
+from portal.models.payments import CreditEntry, Payment, PaymentMethod, PaymentStatus
 from portal.models.policy import MerchantPolicy, ProductSwap
 from portal.models.staff import StaffRole, StaffUser
 from portal.models.subscriptions import (
@@ -25,7 +25,7 @@ from portal.models.subscriptions import (
 
 __all__ = [
     "ActorType", "Address", "AttemptOutcome", "AttemptStep", "CancelAttempt", "CancelReason",
-    "DiscountGrant", "AuditEvent", "Base", "Customer", "IntervalUnit", "LoginToken",
+    "CreditEntry", "DiscountGrant", "Payment", "PaymentStatus", "AuditEvent", "Base", "Customer", "IntervalUnit", "LoginToken",
     "MerchantPolicy", "Order", "OrderLine", "OrderStatus", "OutboxEmail", "Outcome",
     "PaymentMethod", "PrincipalType", "Product", "ProductSwap", "StaffRole", "StaffUser",
     "Subscription", "SubscriptionItem", "SubscriptionStatus", "TokenPurpose", "UPCOMING_STATUSES",

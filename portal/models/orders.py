@@ -45,6 +45,10 @@ class Order(TimestampMixin, Base):
     total_minor: Mapped[int] = mapped_column(default=0)
     paid_at: Mapped[datetime | None]
     failure_code: Mapped[str | None] = mapped_column(String(64))
+    credit_applied_minor: Mapped[int] = mapped_column(default=0, server_default="0")
+    payment_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    # For a failed order: when the next automatic retry is due (none after the last one).
+    next_retry_at: Mapped[datetime | None]
 
     customer: Mapped[Customer] = relationship()
     subscription: Mapped[Subscription | None] = relationship(back_populates="orders")

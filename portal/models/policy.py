@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from sqlalchemy import JSON, ForeignKey
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import Base, utcnow
@@ -23,6 +23,9 @@ class MerchantPolicy(Base):
     # Where the law asks for it: the reason is optional and no offers are shown.
     simple_cancellation: Mapped[bool] = mapped_column(default=False, server_default="0")
     discount_cooldown_days: Mapped[int] = mapped_column(default=100, server_default="100")
+    # Days after a failed charge on which it is tried again, and what happens after the last.
+    dunning_retry_days: Mapped[list[int]] = mapped_column(JSON, default=lambda: [1, 3, 5])
+    dunning_final_action: Mapped[str] = mapped_column(String(10), default="pause", server_default="pause")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -136,3 +136,8 @@ def recent_activity(customer_id: int, limit: int = 50) -> list[AuditEvent]:
             .limit(limit)
         )
     )
+
+
+def failed_orders(customer: Customer) -> list[Order]:
+    return list(db.session.scalars(_orders_query(customer.id).where(Order.status == OrderStatus.FAILED)
+                                   .order_by(Order.scheduled_for)))

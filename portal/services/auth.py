@@ -45,9 +45,10 @@ def find_customer_by_email(email: str) -> Customer | None:
 
 
 def issue_token(customer: Customer, purpose: TokenPurpose = TokenPurpose.SIGN_IN,
-                new_email: str | None = None) -> str:
+                new_email: str | None = None, minutes: int | None = None) -> str:
+    """A single-use link token; longer lives are for links in reminders (a failed payment)."""
     token = secrets.token_urlsafe(32)
-    minutes = current_app.config["LOGIN_TOKEN_MINUTES"]
+    minutes = minutes or current_app.config["LOGIN_TOKEN_MINUTES"]
     db.session.add(
         LoginToken(
             customer_id=customer.id,

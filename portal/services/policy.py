@@ -34,6 +34,8 @@ class Policy:
     reschedule_window_days: int
     simple_cancellation: bool
     discount_cooldown_days: int
+    dunning_retry_days: list[int]
+    dunning_final_action: str
 
     def intervals(self) -> list[tuple[IntervalUnit, int]]:
         return [parse_interval(code) for code in self.allowed_intervals]
@@ -95,6 +97,10 @@ def _validate(policy: Policy) -> None:
         raise InvalidPolicy(_l("Consecutive skips must be between 0 and 12."))
     if not 7 <= policy.max_pause_days <= 365:
         raise InvalidPolicy(_l("The longest pause must be between 7 and 365 days."))
+    if any(not 1 <= days <= 30 for days in policy.dunning_retry_days) or len(policy.dunning_retry_days) > 6:
+        raise InvalidPolicy(_l("Payment retries must be up to six numbers of days from 1 to 30."))
+    if policy.dunning_final_action not in ("pause", "cancel"):
+        raise InvalidPolicy(_l("After the last failed retry, choose pause or cancel."))
     if not 0 <= policy.discount_cooldown_days <= 730:
         raise InvalidPolicy(_l("The discount cooldown must be between 0 and 730 days."))
     if not policy.order_cutoff_days < policy.reschedule_window_days <= 365:

@@ -558,6 +558,40 @@ def end_due() -> int:
     )
 
 
+def order_settled(subscription: Subscription, order: Order) -> None:
+    """A paid order leaves the upcoming list: count down a discount and keep the list full.
+
+    Runs inside the caller's transaction."""
+    ctx = _context()
+    plan = load_plan(subscription, ctx)
+    if order.discount_minor and plan.discount_orders_left:
+        left = plan.discount_orders_left - 1
+        plan = replace(plan, discount_orders_left=left, discount_percent=plan.discount_percent if left else 0)
+    _write(subscription, top_up(plan, ctx.size), ctx)
+
+
+def end_after_failed_payments(subscription: Subscription, final_action: str) -> None:
+    """After the last failed retry: pause until the subscriber resumes, or cancel, and say so.
+
+    Runs inside the caller's transaction."""
+    ctx = _context()
+    before = load_plan(subscription, ctx)
+    if before.status is SubscriptionStatus.CANCELLED:
+        return
+    if final_action == "cancel":
+        after = replace(before, status=SubscriptionStatus.CANCELLED, paused_until=None, upcoming=(), cancel_at=None)
+    else:
+        after = replace(before, status=SubscriptionStatus.PAUSED, paused_until=None, upcoming=())
+    change = impact(before, after)
+    _write(subscription, after, ctx)
+    before_record, after_record = change.as_record()
+    action = "payment_cancel" if final_action == "cancel" else "payment_pause"
+    audit.record(_job_actor("renewals"), f"subscription.{action}", subject_type="subscription",
+                 subject_id=subscription.id, customer_id=subscription.customer_id,
+                 before=before_record, after=after_record)
+    _queue_confirmation(subscription, action, change)
+
+
 def roll_forward() -> int:
     """Keep every active subscription's list of upcoming orders full as dates pass."""
     ctx = _context()

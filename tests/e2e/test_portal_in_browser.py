@@ -169,3 +169,36 @@ def test_cancel_flow_on_a_phone_is_accessible(app, live_server, page):
     assert_accessible(page)
     page.get_by_role("button", name="Reactivate").click()
     assert "Done: Reactivated the subscription." in page.get_by_role("status").inner_text()
+
+
+def test_update_card_through_stripe_js(app, live_server, page, localstripe):
+    """The card goes from the browser to (local)stripe with Stripe.js; we only get the SetupIntent."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.models import Customer
+    from portal.services import payments
+
+    with app.app_context():
+        factories.subscription(factories.customer("card@example.com", with_card=False))
+    _sign_in(page, app, live_server, "card@example.com")
+    requests_to_us: list[str] = []
+    page.on("request", lambda request: requests_to_us.append(request.post_data or "")
+            if request.url.startswith(live_server) and request.method == "POST" else None)
+    page.goto(f"{live_server}/payment")
+    assert_accessible(page)
+    page.get_by_placeholder("number").fill("4242424242424242")
+    page.get_by_placeholder("exp_month").fill("12")
+    page.get_by_placeholder("exp_year").fill("31")  # localstripe's element adds the "20"
+    page.get_by_placeholder("cvc").fill("123")
+    page.get_by_placeholder("postal_code").fill("28013")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save card").click()
+    assert "Your new card is saved" in page.get_by_role("status").first.inner_text()
+    assert "ending in 4242, expires 12/2031" in page.inner_text("main")
+    assert not any("4242424242424242" in body for body in requests_to_us)
+    with app.app_context():
+        customer = db.session.scalar(select(Customer).where(Customer.email == "card@example.com"))
+        [card] = payments.saved_cards(customer)
+        assert card.is_default and card.stripe_payment_method_id.startswith("pm_")
+        assert customer.subscriptions[0].payment_method_id == card.id

@@ -1,0 +1,92 @@
+"""The subscriber's payment page: saved cards, adding one with Stripe.js, paying a failed order."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.access import customer_required
+from portal.account.views import bp
+from portal.auth.forms import ConfirmForm
+from portal.services import account, payments
+from portal.services.errors import DomainError
+from portal.web import allow_payment_provider, request_id
+
+
+def _actor():
+    return current_user.actor(request_id())
+
+
+@bp.route("/payment")
+@customer_required
+def payment():
+    customer = current_user.customer
+    try:
+        setup = payments.start_card_setup(customer)
+    except DomainError as error:
+        setup = None
+        flash(error.message, "error")
+    else:
+        parts = urlsplit(setup.js_url)
+        allow_payment_provider(f"{parts.scheme}://{parts.netloc}")
+    return render_template("account/payment.html", setup=setup, cards=payments.saved_cards(customer),
+                           failed=account.failed_orders(customer), form=ConfirmForm())
+
+
+@bp.route("/payment/cards", methods=["POST"])
+@customer_required
+def add_card():
+    form = ConfirmForm()
+    setup_intent = request.form.get("setup_intent", "")
+    if not form.validate_on_submit() or not setup_intent.startswith("seti_"):
+        flash(_("The card could not be saved. Please try again."), "error")
+        return redirect(url_for("account.payment")), 303
+    try:
+        payments.save_card(_actor(), current_user.customer, setup_intent)
+        paid = payments.retry_failed_orders(_actor(), current_user.customer)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("account.payment")), 303
+    flash(_("Your new card is saved and will be used from now on."), "success")
+    _report_retries(paid)
+    return redirect(url_for("account.payment"))
+
+
+def _report_retries(paid) -> None:
+    for payment in paid:
+        if payment.status.value == "succeeded":
+            flash(_("Your failed order has been paid. Thank you!"), "success")
+        elif payment.status.value == "failed":
+            flash(_("The payment for your failed order did not go through with this card either."), "error")
+
+
+@bp.route("/payment/cards/<int:method_id>/default", methods=["POST"])
+@customer_required
+def default_card(method_id: int):
+    if ConfirmForm().validate_on_submit():
+        payments.set_default_card(_actor(), current_user.customer, method_id)
+        flash(_("Default card changed."), "success")
+    return redirect(url_for("account.payment"))
+
+
+@bp.route("/payment/cards/<int:method_id>/remove", methods=["POST"])
+@customer_required
+def remove_card(method_id: int):
+    if ConfirmForm().validate_on_submit():
+        try:
+            payments.remove_card(_actor(), current_user.customer, method_id)
+        except (payments.DefaultCardInUse, payments.PaymentProblem) as error:
+            flash(error.message, "error")
+            return redirect(url_for("account.payment")), 303
+        flash(_("Card removed."), "success")
+    return redirect(url_for("account.payment"))
+
+
+@bp.route("/payment/retry", methods=["POST"])
+@customer_required
+def retry_payment():
+    if ConfirmForm().validate_on_submit():
+        _report_retries(payments.retry_failed_orders(_actor(), current_user.customer))
+    return redirect(url_for("account.payment"))

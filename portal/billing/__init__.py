@@ -1,0 +1,1 @@
+"""Payments provider access. Only `stripe_gateway` imports the Stripe SDK."""
