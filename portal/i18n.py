@@ -90,6 +90,7 @@ ACTION_LABELS = {
     "payment.default_card": _l("Changed the default card"),
     "payment.card_removed": _l("Removed a card"),
     "payment.credit_added": _l("Received a credit"),
+    "payment.refunded": _l("Received a refund"),
     "subscription.address": _l("Changed the shipping address"),
     "address.change": _l("Changed the shipping address"),
     "profile.updated": _l("Updated personal details"),
@@ -158,6 +159,16 @@ class LazyDate:
 
     def __str__(self) -> str:
         return local_date(self.value)
+
+
+class LazyMoney:
+    """An amount inside a translatable message, formatted when the message is shown."""
+
+    def __init__(self, amount_minor: int, currency: str):
+        self.amount_minor, self.currency = amount_minor, currency
+
+    def __str__(self) -> str:
+        return money(self.amount_minor, self.currency)
 
 
 def register_template_helpers(app: Flask) -> None:

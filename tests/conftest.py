@@ -218,3 +218,22 @@ def localstripe(localstripe_server):
     request = urllib.request.Request(f"{localstripe_server}/_config/data", method="DELETE")
     urllib.request.urlopen(request, timeout=5)
     return localstripe_server
+
+
+@pytest.fixture
+def due(app, localstripe, fixed_today):
+    """Makes a subscription whose first order is due today, paying with the given card."""
+    from portal.models import Customer
+    from portal.services import subscriptions
+    from tests import factories
+    from tests.billing import GOOD, add_card
+
+    def make(number: str = GOOD, price: int = 1200, email: str = "payer@example.com") -> int:
+        with app.app_context():
+            customer = factories.customer(email, with_card=False)
+            sub = factories.subscription(customer, price_minor=price, next_order_date=fixed_today)
+            subscriptions.roll_forward()
+            add_card(db.session.get(Customer, customer.id), number)
+            return sub.id
+
+    return make

@@ -12,7 +12,7 @@ from portal.models import AuditEvent, Customer, OutboxEmail, StaffRole, Subscrip
 from portal.services import clock, policy, subscriptions
 from tests import factories
 from tests.conftest import csrf_token
-from tests.helpers import form_fields, run_action, sign_in_customer, sign_in_staff
+from tests.helpers import form_fields, sign_in_customer, sign_in_staff
 
 ADDRESS = {"name": "Ana Ruiz", "line1": "Calle Luna 5", "line2": "", "postal_code": "41001",
            "city": "Sevilla", "region": "", "country": "ES"}

@@ -132,7 +132,7 @@ def test_four_workers_charge_each_due_order_exactly_once(app, localstripe, fixed
     from portal.billing import stripe_gateway as gateway
     from portal.models import Customer, Order, OrderStatus
     from portal.services import payments, subscriptions
-    from tests.test_payments import add_card
+    from tests.billing import add_card
 
     with app.app_context():
         for n in range(30):

@@ -20,44 +20,14 @@ from portal.models import (
     SubscriptionStatus,
     utcnow,
 )
-from portal.services import clock, payments, subscriptions
+from portal.services import payments, subscriptions
 from portal.services.actors import Actor
 from tests import factories
 from tests.conftest import TODAY, csrf_token
+from tests.billing import DECLINE, GOOD, add_card, payment_intents
 from tests.helpers import sign_in_customer
 
 pytestmark = pytest.mark.usefixtures("fixed_today", "localstripe")
-GOOD, DECLINE = "4242424242424242", "4000000000000341"
-
-
-def add_card(customer: Customer, number: str) -> None:
-    """What Stripe.js does in the browser: confirm a SetupIntent with the card. Then save it."""
-    client = gateway._client()
-    payments.ensure_provider_customer(customer)
-    intent = client.setup_intents.create(params={"customer": customer.stripe_customer_id, "usage": "off_session"})
-    client.setup_intents.confirm(intent.id, params={"payment_method_data": {
-        "type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2031, "cvc": "123"}}})
-    payments.save_card(Actor.system("test"), customer, intent.id)
-
-
-def payment_intents(app) -> list:
-    with app.app_context():
-        return gateway._client().payment_intents.list(params={"limit": 100}).data
-
-
-@pytest.fixture
-def due(app):
-    """A subscription whose first order is due today, paying with the given card."""
-    def make(number: str = GOOD, price: int = 1200, email: str = "payer@example.com"):
-        with app.app_context():
-            customer = factories.customer(email, with_card=False)
-            sub = factories.subscription(customer, price_minor=price, next_order_date=TODAY)
-            subscriptions.roll_forward()
-            add_card(db.session.get(Customer, customer.id), number)
-            return sub.id
-    return make
-
-
 def _orders(app, sub_id):
     with app.app_context():
         return [(o.scheduled_for, o.status, o.total_minor - o.credit_applied_minor) for o in db.session.scalars(
@@ -216,3 +186,58 @@ def test_other_customers_cards_are_404(app, client, due):
     token = csrf_token(client.get("/").text)
     assert client.post(f"/payment/cards/{card_id}/default", data={"csrf_token": token}).status_code == 404
     assert client.post(f"/payment/cards/{card_id}/remove", data={"csrf_token": token}).status_code == 404
+
+
+def test_order_now_charges_at_once(app, client, due):
+    from tests.helpers import run_action
+
+    with app.app_context():
+        customer = factories.customer("eager@example.com", with_card=False)
+        sub_id = factories.subscription(customer, next_order_date=TODAY + timedelta(days=10)).id
+        subscriptions.roll_forward()
+        add_card(db.session.get(Customer, customer.id), GOOD)
+    sign_in_customer(app, client, "eager@example.com")
+    _, confirm = run_action(client, f"/subscriptions/{sub_id}/order_now")
+    assert confirm.status_code == 302
+    [intent] = payment_intents(app)
+    assert intent.status == "succeeded"
+    assert _orders(app, sub_id)[0][:2] == (TODAY, OrderStatus.PAID)
+
+
+def test_refund_in_part_then_in_full(app, due):
+    sub_id = due(GOOD)
+    with app.app_context():
+        payments.run_renewals()
+        order = db.session.scalar(select(Order).where(Order.subscription_id == sub_id,
+                                                      Order.status == OrderStatus.PAID))
+        staff = factories.staff()
+        actor = Actor.for_staff(staff)
+        with pytest.raises(payments.DomainError):
+            payments.refund(actor, order, 5000, "too much")
+        payments.refund(actor, order, 200, "damaged bag")
+        assert order.status is OrderStatus.PAID
+        payments.refund(actor, order, 1000, "did not arrive")
+        assert order.status is OrderStatus.REFUNDED
+        assert db.session.scalar(select(Payment)).refunded_minor == 1200
+        emails = db.session.scalars(select(OutboxEmail.subject).where(OutboxEmail.kind == "refund_issued")).all()
+        assert emails == ["We have refunded €2.00", "We have refunded €10.00"]
+        refunds = gateway._client().refunds.list(params={"limit": 10}).data
+        assert sorted(r.amount for r in refunds) == [200, 1000]
+
+
+def test_receipt_for_a_paid_order_only(app, client, due):
+    sub_id = due(GOOD)
+    with app.app_context():
+        customer = db.session.scalar(select(Customer))
+        payments.add_credit(Actor.system("test"), customer, 200, "EUR", "sorry")
+        payments.run_renewals()
+        paid = db.session.scalar(select(Order.id).where(Order.status == OrderStatus.PAID))
+        upcoming = db.session.scalar(select(Order.id).where(Order.subscription_id == sub_id,
+                                                            Order.status == OrderStatus.SCHEDULED))
+    sign_in_customer(app, client, "payer@example.com")
+    page = client.get(f"/orders/{paid}/receipt")
+    assert page.status_code == 200
+    assert "Receipt" in page.text and "€12.00" in page.text
+    assert "Paid with credit" in page.text and "€10.00" in page.text  # charged to the card
+    assert f'href="/orders/{paid}/receipt"' in client.get(f"/orders/{paid}").text
+    assert client.get(f"/orders/{upcoming}/receipt").status_code == 404

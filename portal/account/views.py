@@ -30,7 +30,7 @@ from portal.account.forms import (
 )
 from portal.auth.forms import ConfirmForm
 from portal.i18n import LANGUAGE_NAMES, action_label, country_name, interval_label, money
-from portal.services import account, addresses, customers, policy, profile, subscriptions
+from portal.services import account, addresses, customers, payments, policy, profile, subscriptions
 from portal.services.errors import ConcurrentChange, DomainError, InvalidCredentials, InvalidToken
 from portal.web import request_id, safe_next
 
@@ -67,6 +67,13 @@ def subscription(subscription_id: int):
 @customer_required
 def order(order_id: int):
     return render_template("account/order.html", order=account.get_order(current_user.customer, order_id))
+
+
+@bp.route("/orders/<int:order_id>/receipt")
+@customer_required
+def receipt(order_id: int):
+    return render_template("account/receipt.html", receipt=account.receipt(current_user.customer, order_id),
+                           customer=current_user.customer)
 
 
 # --- subscription actions: form, preview, confirm ---------------------------------------------------
@@ -130,6 +137,13 @@ ACTION_FORMS = {
 }
 
 
+# Actions that do more than change the schedule (ordering now also charges the order).
+ACTION_APPLY = {
+    "order_now": lambda actor, subscription, action, version, **params: payments.order_now(
+        actor, subscription, version, **params),
+}
+
+
 def _run_action(subscription, action: str, form: ActionForm, fixed_params: dict):
     has_fields = type(form) is not ActionForm
     page = {"subscription": subscription, "action": action, "form": form, "has_fields": has_fields,
@@ -143,7 +157,8 @@ def _run_action(subscription, action: str, form: ActionForm, fixed_params: dict)
     params = {**form.params(), **fixed_params}
     try:
         if form.step.data == "confirm":
-            subscriptions.apply(_actor(), subscription, action, int(form.version.data or 0), **params)
+            apply = ACTION_APPLY.get(action, subscriptions.apply)
+            apply(_actor(), subscription, action, int(form.version.data or 0), **params)
             flash(_("Done: %(action)s. We have emailed you a confirmation.", action=action_label(action)),
                   "success")
             return redirect(url_for("account.subscription", subscription_id=subscription.id))

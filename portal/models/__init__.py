@@ -16,6 +16,7 @@ from portal.models.outbox import OutboxEmail
 from portal.models.payments import CreditEntry, Payment, PaymentMethod, PaymentStatus
 from portal.models.policy import MerchantPolicy, ProductSwap
 from portal.models.staff import StaffRole, StaffUser
+from portal.models.webhooks import WebhookEvent
 from portal.models.subscriptions import (
     IntervalUnit,
     Subscription,
@@ -29,5 +30,5 @@ __all__ = [
     "MerchantPolicy", "Order", "OrderLine", "OrderStatus", "OutboxEmail", "Outcome",
     "PaymentMethod", "PrincipalType", "Product", "ProductSwap", "StaffRole", "StaffUser",
     "Subscription", "SubscriptionItem", "SubscriptionStatus", "TokenPurpose", "UPCOMING_STATUSES",
-    "UserSession", "Variant", "utcnow",
+    "UserSession", "Variant", "WebhookEvent", "utcnow",
 ]

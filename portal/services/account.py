@@ -9,6 +9,8 @@ from sqlalchemy.orm import selectinload
 from portal.extensions import db
 from portal.models import (
     UPCOMING_STATUSES,
+    Payment,
+    PaymentStatus,
     AuditEvent,
     Customer,
     Order,
@@ -141,3 +143,21 @@ def recent_activity(customer_id: int, limit: int = 50) -> list[AuditEvent]:
 def failed_orders(customer: Customer) -> list[Order]:
     return list(db.session.scalars(_orders_query(customer.id).where(Order.status == OrderStatus.FAILED)
                                    .order_by(Order.scheduled_for)))
+
+
+@dataclass
+class Receipt:
+    order: Order
+    payments: list[Payment]
+    charged_minor: int
+    refunded_minor: int
+
+
+def receipt(customer: Customer, order_id: int) -> Receipt:
+    """The receipt of a paid (or refunded) order; anything else has none."""
+    order = get_order(customer, order_id)
+    if order.status not in (OrderStatus.PAID, OrderStatus.REFUNDED):
+        raise NotFound()
+    attempts = list(db.session.scalars(select(Payment).where(Payment.order_id == order.id).order_by(Payment.id)))
+    paid = [p for p in attempts if p.status is PaymentStatus.SUCCEEDED]
+    return Receipt(order, attempts, sum(p.amount_minor for p in paid), sum(p.refunded_minor for p in paid))

@@ -17,6 +17,7 @@ from sqlalchemy import func, or_, select
 
 from portal.billing import stripe_gateway as gateway
 from portal.extensions import db
+from portal.i18n import LazyMoney
 from portal.models import (
     ActorType,
     CreditEntry,
@@ -232,7 +233,13 @@ def _charge(payment: Payment) -> gateway.ChargeResult | None:
         return None
 
 
-def _record(payment: Payment, result: gateway.ChargeResult, actor: Actor) -> None:
+def settle(payment: Payment, result: gateway.ChargeResult, actor: Actor) -> bool:
+    """Record the provider's answer for a payment still `charging`, in the caller's transaction.
+
+    The worker and the webhook may both report the same charge, in either order: whichever
+    comes second finds the payment settled and changes nothing (returns False)."""
+    if payment.status is not PaymentStatus.CHARGING:
+        return False
     order = db.session.get(Order, payment.order_id)
     payment.stripe_payment_intent_id = result.payment_intent_id
     payment.finished_at = utcnow()
@@ -254,6 +261,11 @@ def _record(payment: Payment, result: gateway.ChargeResult, actor: Actor) -> Non
                      customer_id=order.customer_id, outcome=Outcome.FAILURE, error_code=order.failure_code,
                      after={"attempt": payment.attempt, "next_retry_at":
                             order.next_retry_at.isoformat() if order.next_retry_at else None})
+    return True
+
+
+def _record(payment: Payment, result: gateway.ChargeResult, actor: Actor) -> None:
+    settle(db.session.get(Payment, payment.id, with_for_update=True), result, actor)
     db.session.commit()
 
 
@@ -314,7 +326,8 @@ def recover() -> int:
         customer = db.session.get(Customer, payment.customer_id)
         found = gateway.find_charge(customer.stripe_customer_id, payment.id) if customer.stripe_customer_id else None
         if found is not None:
-            _record(payment, found, _job_actor())
+            settle(payment, found, _job_actor())
+            db.session.commit()
         else:
             order = db.session.get(Order, payment.order_id)
             payment.status, payment.failure_code, payment.finished_at = PaymentStatus.FAILED, "not_sent", utcnow()
@@ -330,3 +343,105 @@ def retry_failed_orders(actor: Actor, customer: Customer) -> list[Payment]:
     failed = db.session.scalars(select(Order.id).where(Order.customer_id == customer.id,
                                                        Order.status == OrderStatus.FAILED)).all()
     return [payment for order_id in failed if (payment := charge_order(order_id, actor)) is not None]
+
+
+def order_now(actor: Actor, subscription: Subscription, expected_version: int, **params):
+    """"Order now": move the next order to today, then charge it straight away."""
+    change = subscriptions.apply(actor, subscription, "order_now", expected_version, **params)
+    order_id = db.session.scalar(select(Order.id).where(
+        Order.subscription_id == subscription.id, Order.status == OrderStatus.SCHEDULED,
+        Order.scheduled_for <= clock.today()))
+    if order_id is not None:
+        charge_order(order_id, actor)
+    return change
+
+
+# --- refunds and receipts ----------------------------------------------------------------------------
+
+
+def paid_payment(order: Order) -> Payment | None:
+    return db.session.scalar(select(Payment).where(Payment.order_id == order.id,
+                                                   Payment.status == PaymentStatus.SUCCEEDED))
+
+
+def refund(actor: Actor, order: Order, amount_minor: int, reason: str) -> Payment:
+    """Give money back for a paid order, in full or in part (used by support)."""
+    payment = paid_payment(order)
+    refundable = (payment.amount_minor - payment.refunded_minor) if payment else 0
+    if not 0 < amount_minor <= refundable:
+        raise DomainError(_l("You can refund up to %(amount)s for this order.",
+                             amount=LazyMoney(refundable, order.currency)),
+                          code="refund_too_large")
+    if payment.stripe_payment_intent_id:
+        try:
+            gateway.refund(payment.stripe_payment_intent_id, amount_minor,
+                           idempotency_key=f"refund-{payment.id}-{payment.refunded_minor}")
+        except gateway.GatewayError as error:
+            raise PaymentProblem(_l("The refund could not be made right now. Please try again."),
+                                 code="provider_unavailable") from error
+    _apply_refund(payment, order, payment.refunded_minor + amount_minor)
+    audit.record(actor, "payment.refunded", subject_type="order", subject_id=order.id,
+                 customer_id=order.customer_id, after={"amount_minor": amount_minor, "reason": reason})
+    customer = db.session.get(Customer, order.customer_id)
+    notifications.queue_email("refund_issued", customer.email, customer.locale or "en",
+                              customer_name=customer.name, order=order,
+                              amount=amount_minor)
+    db.session.commit()
+    return payment
+
+
+def _apply_refund(payment: Payment, order: Order, refunded_total: int) -> None:
+    payment.refunded_minor = max(payment.refunded_minor, refunded_total)
+    if payment.refunded_minor >= payment.amount_minor:
+        order.status = OrderStatus.REFUNDED
+
+
+# --- provider events -----------------------------------------------------------------------------
+
+
+def _payment_for(intent: dict) -> Payment | None:
+    payment_id = (intent.get("metadata") or {}).get("payment_id")
+    if payment_id and payment_id.isdigit():
+        return db.session.get(Payment, int(payment_id), with_for_update=True)
+    return db.session.scalar(select(Payment).where(Payment.stripe_payment_intent_id == intent.get("id")))
+
+
+def event_payment_intent(intent: dict, succeeded: bool) -> str:
+    payment = _payment_for(intent)
+    if payment is None:
+        return "ignored: not one of our payments"
+    error = intent.get("last_payment_error") or {}
+    result = gateway.ChargeResult(intent.get("id"), succeeded, error.get("code") or "failed", error.get("message"))
+    actor = Actor(ActorType.STRIPE, None, "stripe")
+    return f"recorded payment {payment.id}" if settle(payment, result, actor) else f"payment {payment.id} already recorded"
+
+
+def event_refund(charge: dict) -> str:
+    payment = db.session.scalar(select(Payment).where(
+        Payment.stripe_payment_intent_id == charge.get("payment_intent")))
+    if payment is None:
+        return "ignored: not one of our payments"
+    _apply_refund(payment, db.session.get(Order, payment.order_id), int(charge.get("amount_refunded") or 0))
+    return f"refund noted on payment {payment.id}"
+
+
+def event_card(method: dict, detached: bool = False) -> str:
+    """Keep our copy of a card's display details in step with Stripe (new expiry, removal)."""
+    local = db.session.scalar(select(PaymentMethod).where(
+        PaymentMethod.stripe_payment_method_id == method.get("id")))
+    card = method.get("card") or {}
+    if detached:
+        if local is None or local.is_default:
+            return "kept: default card or unknown card"
+        db.session.delete(local)
+        return f"removed card {local.id}"
+    if local is None:
+        customer = db.session.scalar(select(Customer).where(Customer.stripe_customer_id == method.get("customer")))
+        if customer is None or not card:
+            return "ignored: unknown customer"
+        local = PaymentMethod(customer_id=customer.id, stripe_payment_method_id=method["id"], is_default=False,
+                              brand="", last4="", exp_month=0, exp_year=0)
+        db.session.add(local)
+    local.brand, local.last4 = card.get("brand", local.brand), card.get("last4", local.last4)
+    local.exp_month, local.exp_year = int(card.get("exp_month") or 0), int(card.get("exp_year") or 0)
+    return f"card {method.get('id')} up to date"

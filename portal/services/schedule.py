@@ -43,6 +43,8 @@ class Plan:
     cancel_at: date | None = None
     discount_percent: int = 0
     discount_orders_left: int = 0
+    # The newest order already past the schedule (being charged, paid or failed).
+    last_order_date: date | None = None
 
     @property
     def price_minor(self) -> int:

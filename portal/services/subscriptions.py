@@ -9,7 +9,7 @@ from typing import Callable
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.extensions import db
@@ -106,6 +106,9 @@ def load_plan(subscription: Subscription, ctx: Context | None = None) -> Plan:
         cancel_at=subscription.cancel_at,
         discount_percent=subscription.discount_percent,
         discount_orders_left=subscription.discount_orders_left,
+        last_order_date=db.session.scalar(select(func.max(Order.scheduled_for)).where(
+            Order.subscription_id == subscription.id,
+            Order.status.in_([OrderStatus.PROCESSING, OrderStatus.PAID, OrderStatus.FAILED]))),
     )
 
 
@@ -271,6 +274,8 @@ def _order_now(plan: Plan, ctx: Context) -> Plan:
         raise _refuse("order_already_coming", _l(
             "Your order of %(date)s is already being prepared. It is the quickest way to get your next delivery.",
             date=LazyDate(plan.locked[0].scheduled_for)))
+    if plan.last_order_date == ctx.today:
+        raise _refuse("ordered_today", _l("You already have an order today. You can order again from tomorrow."))
     return rebuild(plan, ctx.today, ctx.size, keep_skips=False)
 
 

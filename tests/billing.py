@@ -1,0 +1,24 @@
+"""Helpers for tests that charge through localstripe."""
+from __future__ import annotations
+
+from portal.billing import stripe_gateway as gateway
+from portal.models import Customer
+from portal.services import payments
+from portal.services.actors import Actor
+
+GOOD, DECLINE = "4242424242424242", "4000000000000341"
+
+
+def add_card(customer: Customer, number: str) -> None:
+    """What Stripe.js does in the browser: confirm a SetupIntent with the card. Then save it."""
+    client = gateway._client()
+    payments.ensure_provider_customer(customer)
+    intent = client.setup_intents.create(params={"customer": customer.stripe_customer_id, "usage": "off_session"})
+    client.setup_intents.confirm(intent.id, params={"payment_method_data": {
+        "type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2031, "cvc": "123"}}})
+    payments.save_card(Actor.system("test"), customer, intent.id)
+
+
+def payment_intents(app) -> list:
+    with app.app_context():
+        return gateway._client().payment_intents.list(params={"limit": 100}).data
