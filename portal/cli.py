@@ -48,6 +48,14 @@ def register(app: Flask) -> None:
         """Run one job once and say how many things it did."""
         click.echo(f"{name}: {JOBS[name]()}")
 
+    renewals = AppGroup("renewals", help="Charging due orders.")
+    app.cli.add_command(renewals)
+
+    @renewals.command("run")
+    def renewals_run() -> None:
+        """Charge every due order and retry once, then stop (the worker does this in a loop)."""
+        click.echo(f"renewals: {JOBS['renewals']()}")
+
     @app.cli.command("worker")
     @click.option("--interval", default=2.0, help="Seconds between rounds.")
     @click.option("--once", is_flag=True, help="Run one round and exit.")

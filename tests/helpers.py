@@ -38,18 +38,30 @@ class _FormFields(HTMLParser):
 
     def __init__(self, form_class: str):
         super().__init__()
-        self.form_class, self.inside, self.fields = form_class, False, {}
+        self.form_class, self.inside, self.fields, self.select = form_class, False, {}, None
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "form" and self.form_class in (attrs.get("class") or "").split():
             self.inside = True
-        elif tag == "input" and self.inside and attrs.get("name"):
+        elif not self.inside:
+            return
+        elif tag == "input" and attrs.get("name"):
+            if attrs.get("type") in ("checkbox", "radio") and "checked" not in attrs:
+                return
             self.fields[attrs["name"]] = attrs.get("value") or ""
+        elif tag == "select":
+            self.select = attrs.get("name")
+        elif tag == "option" and self.select:
+            # The selected option, or else the first one, as a browser would send.
+            if "selected" in attrs or self.select not in self.fields:
+                self.fields[self.select] = attrs.get("value") or ""
 
     def handle_endtag(self, tag):
         if tag == "form":
             self.inside = False
+        elif tag == "select":
+            self.select = None
 
 
 def form_fields(html: str, form_class: str) -> dict:

@@ -241,3 +241,34 @@ def test_receipt_for_a_paid_order_only(app, client, due):
     assert "Paid with credit" in page.text and "€10.00" in page.text  # charged to the card
     assert f'href="/orders/{paid}/receipt"' in client.get(f"/orders/{paid}").text
     assert client.get(f"/orders/{upcoming}/receipt").status_code == 404
+
+
+def test_failed_payment_email_link_leads_to_paying_with_a_new_card(app, due):
+    """Decline → email → its single-use link → the card page → new card → the order is paid."""
+    from urllib.parse import urlsplit
+
+    sub_id = due(DECLINE)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["renewals", "run"]).output.strip() == "renewals: 1"
+    with app.app_context():
+        body = db.session.scalar(select(OutboxEmail.body_text).where(OutboxEmail.kind == "payment_failed"))
+    link = urlsplit(next(line for line in body.splitlines() if "/login/t/" in line).strip())
+    browser = app.test_client()
+    path = f"{link.path}?{link.query}"
+    page = browser.get(path)
+    landed = browser.post(path, data={"csrf_token": csrf_token(page.text)})
+    assert landed.location == "/payment"
+    card_page = browser.get("/payment")
+    assert "did not go through" in card_page.text
+    with app.app_context():
+        customer = db.session.scalar(select(Customer))
+        client = gateway._client()
+        intent = client.setup_intents.create(params={"customer": customer.stripe_customer_id})
+        client.setup_intents.confirm(intent.id, params={"payment_method_data": {
+            "type": "card", "card": {"number": GOOD, "exp_month": 12, "exp_year": 2031, "cvc": "123"}}})
+    saved = browser.post("/payment/cards", data={"csrf_token": csrf_token(card_page.text), "setup_intent": intent.id})
+    assert saved.status_code == 302
+    messages = browser.get("/payment").text
+    assert "Your failed order has been paid. Thank you!" in messages
+    assert _orders(app, sub_id)[0][1] is OrderStatus.PAID
+    assert browser.get(path).status_code == 400  # the link worked once

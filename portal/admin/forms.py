@@ -54,6 +54,13 @@ class PolicyForm(FlaskForm):
     simple_cancellation = BooleanField(_l("Simple cancellation: reason optional, no offers"))
     discount_cooldown_days = IntegerField(_l("Days before a customer can be offered a discount again"),
                                           validators=[InputRequired(_l("Enter a number."))])
+    dunning_retry_days = StringField(_l("Retry a failed payment after (days, comma-separated)"),
+                                     validators=[InputRequired(_l("Enter at least one number."))])
+    dunning_final_action = SelectField(_l("After the last failed retry"), choices=[
+        SelectChoice("pause", _l("Pause the subscription")), SelectChoice("cancel", _l("Cancel the subscription"))])
+
+    def validate_dunning_retry_days(self, field) -> None:
+        self.validate_pause_cycle_options(field)
 
     def validate_pause_cycle_options(self, field) -> None:
         try:
@@ -72,6 +79,8 @@ class PolicyForm(FlaskForm):
             "reschedule_window_days": self.reschedule_window_days.data,
             "simple_cancellation": bool(self.simple_cancellation.data),
             "discount_cooldown_days": self.discount_cooldown_days.data,
+            "dunning_retry_days": _int_list(self.dunning_retry_days.data),
+            "dunning_final_action": self.dunning_final_action.data,
         }
 
 

@@ -80,6 +80,7 @@ def policies():
         **asdict(current),
         "pause_cycle_options": ", ".join(map(str, current.pause_cycle_options)),
         "allowed_intervals": ", ".join(current.allowed_intervals),
+        "dunning_retry_days": ", ".join(map(str, current.dunning_retry_days)),
     })
     status = 200
     if form.validate_on_submit():

@@ -167,6 +167,8 @@ def remove_card(actor: Actor, customer: Customer, method_id: int) -> None:
                              code="provider_unavailable") from error
     audit.record(actor, "payment.card_removed", subject_type="customer", subject_id=customer.id,
                  customer_id=customer.id, before={"last4": method.last4})
+    notifications.queue_email("card_removed", customer.email, customer.locale or "en",
+                              customer_name=customer.name, brand=method.brand.capitalize(), last4=method.last4)
     db.session.delete(method)
     db.session.commit()
 
