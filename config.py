@@ -85,9 +85,18 @@ class Config:
         "discount_cooldown_days": 100,
         "dunning_retry_days": [1, 3, 5],
         "dunning_final_action": "pause",
+        "agent_credit_limit_minor": 2000,
     }
     UPCOMING_ORDERS_SHOWN = 3
     SHIPPING_COUNTRIES = ["ES", "PT", "FR", "DE", "NL", "IT", "GB", "US"]
+
+    # Support: opening hours in the merchant's timezone (Monday is 0) and the first-response target.
+    BUSINESS_HOURS = {"days": [0, 1, 2, 3, 4], "start": 9, "end": 17}
+    FIRST_RESPONSE_TARGET_BUSINESS_HOURS = 4
+    # Shared secrets of the inbound channel providers (parsed email, SMS, social messages).
+    INBOUND_EMAIL_KEY = os.environ.get("INBOUND_EMAIL_KEY", "dev-inbound-email-key")
+    INBOUND_SMS_KEY = os.environ.get("INBOUND_SMS_KEY", "dev-inbound-sms-key")
+    INBOUND_SOCIAL_KEY = os.environ.get("INBOUND_SOCIAL_KEY", "dev-inbound-social-key")
 
     # Development conveniences, never on in production.
     DEV_MAIL_PAGE = True

@@ -68,8 +68,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal.account import cancel_views, payment_views  # noqa: F401  (routes join the account blueprint)
+    from portal.account import cancel_views, help_views, payment_views  # noqa: F401  (routes join the account blueprint)
     from portal.account.views import bp as account_bp
+    from portal.console import case_views  # noqa: F401  (routes join the console blueprint)
     from portal.admin.views import bp as admin_bp
     from portal.api.views import bp as api_bp
     from portal.auth.views import bp as auth_bp

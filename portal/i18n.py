@@ -10,7 +10,7 @@ from flask_babel import format_currency, format_date, format_datetime, get_local
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from portal.models import ActorType, IntervalUnit, OrderStatus, Outcome, StaffRole, SubscriptionStatus
+from portal.models import ActorType, CaseStatus, IntervalUnit, OrderStatus, Outcome, StaffRole, SubscriptionStatus
 
 LANGUAGE_NAMES = {"en": "English", "es": "Español", "de": "Deutsch"}
 
@@ -27,6 +27,11 @@ STATUS_LABELS = {
     StaffRole.AGENT: _l("Agent"),
     StaffRole.MANAGER: _l("Manager"),
     StaffRole.ADMIN: _l("Admin"),
+    CaseStatus.NEW: _l("New"),
+    CaseStatus.OPEN: _l("Open"),
+    CaseStatus.WAITING: _l("Waiting for you"),
+    CaseStatus.RESOLVED: _l("Resolved"),
+    CaseStatus.REOPENED: _l("Reopened"),
     Outcome.SUCCESS: _l("Done"),
     Outcome.FAILURE: _l("Refused"),
 }
@@ -100,6 +105,8 @@ ACTION_LABELS = {
     "auth.signed_in": _l("Signed in"),
     "auth.link_requested": _l("Asked for a sign-in link"),
     "auth.portal_session_created": _l("A sign-in link was created"),
+    "case.opened": _l("Asked to talk to a person"),
+    "case.customer_replied": _l("Wrote to support"),
 }
 
 # The headings of the subscriber's action pages.
@@ -177,7 +184,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.globals.update(status_label=status_label, interval_label=interval_label,
                                  action_label=action_label, actor_label=actor_label,
-                                 action_title=lambda action: str(ACTION_TITLES[action]))
+                                 action_title=lambda action: str(ACTION_TITLES[action]),
+                                 case_status_label=status_label)
 
     @app.context_processor
     def i18n_context() -> dict:

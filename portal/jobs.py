@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from portal.services import auth, cancellation, notifications, payments, subscriptions
+from portal.services import auth, cancellation, inbox, notifications, payments, subscriptions
 
 JOBS: dict[str, Callable[[], int]] = {
     "auto-resume": subscriptions.resume_due,
@@ -12,5 +12,6 @@ JOBS: dict[str, Callable[[], int]] = {
     "schedule": subscriptions.roll_forward,
     "renewals": payments.run_renewals,
     "outbox": notifications.deliver_pending,
+    "outbound-messages": inbox.deliver_outbound,
     "sessions": auth.purge_expired,
 }

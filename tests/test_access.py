@@ -47,7 +47,14 @@ STAFF_ROUTES = {
     "/console/": StaffRole.AGENT,
     "/console/password": StaffRole.AGENT,
     "/console/customers/{customer}": StaffRole.AGENT,
+    "/console/cases": StaffRole.AGENT,
+    "/console/cases/{case}": StaffRole.AGENT,
+    "/console/approvals": StaffRole.MANAGER,
+    "/console/reports/credits": StaffRole.MANAGER,
     "/admin/staff": StaffRole.ADMIN,
+    "/admin/policies": StaffRole.ADMIN,
+    "/admin/products": StaffRole.ADMIN,
+    "/admin/cancellation": StaffRole.ADMIN,
 }
 
 
@@ -61,9 +68,13 @@ def test_every_staff_route_declares_a_role(app):
 
 @pytest.mark.parametrize("who", ["anonymous", "customer", "agent", "manager", "admin"])
 def test_role_by_route_matrix(app, who):
+    from portal.models import Channel
+    from portal.services import inbox
+
     with app.app_context():
         customer = factories.customer("subject@example.com")
         customer_id = customer.id
+        case_id = inbox.receive(Channel.EMAIL, "subject@example.com", "hello", "email:matrix").id
         for role in StaffRole:
             factories.staff(role, f"{role.value}@staff.example")
     client = app.test_client()
@@ -72,7 +83,7 @@ def test_role_by_route_matrix(app, who):
     elif who != "anonymous":
         assert sign_in_staff(client, f"{who}@staff.example").status_code == 302
     for path, needed in STAFF_ROUTES.items():
-        status = client.get(path.format(customer=customer_id)).status_code
+        status = client.get(path.format(customer=customer_id, case=case_id)).status_code
         if who in ("anonymous", "customer"):
             assert status == 302, (who, path)
         elif StaffRole(who).includes(needed):

@@ -204,12 +204,24 @@ def test_cancel_on_a_date_and_the_job_ends_it(app, client_in, sub):
     assert _subscription(app, sub).status is SubscriptionStatus.CANCELLED
 
 
-def test_talk_to_a_person_offer(app, client_in, sub):
-    response = _give_reason(client_in, sub, "delivery_problems")
-    page = _post_offer(client_in, response, offer_index=0)
-    assert page.status_code == 200 and app.config["SUPPORT_EMAIL"] in page.text
+def test_talk_to_a_person_offer_opens_a_case_with_the_reason(app, client_in, sub):
+    from portal.models import Case
+
+    response = _give_reason(client_in, sub, "delivery_problems", "Box arrived crushed twice")
+    handed = _post_offer(client_in, response, offer_index=0)
+    assert handed.status_code == 302 and "/help?" in handed.location and "topic=cancel" in handed.location
     assert _attempt(app).outcome is AttemptOutcome.HANDED_OFF
     assert _subscription(app, sub).status is SubscriptionStatus.ACTIVE
+    form = client_in.get(handed.location)
+    fields = form_fields(form.text, "help-form")
+    opened = client_in.post("/help", data={**fields, "message": "Please call me about the boxes."})
+    assert opened.status_code == 302
+    with app.app_context():
+        case = db.session.scalar(select(Case))
+        assert case.issue_type == "cancel"
+        assert case.snapshot["cancel"]["reason"] == "delivery_problems"
+        assert case.snapshot["cancel"]["details"] == "Box arrived crushed twice"
+        assert [o["type"] for o in case.snapshot["cancel"]["offers_shown"]] == ["talk"]
 
 
 def test_simple_cancellation_mode(app, client_in, sub):

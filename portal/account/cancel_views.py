@@ -76,7 +76,8 @@ def cancel_offers(subscription_id: int, attempt_id: int):
             return redirect(url_for("account.cancel_offers", subscription_id=subscription.id,
                                     attempt_id=attempt.id)), 303
         if kind == "talk":
-            return render_template("account/cancel_talk.html", subscription=subscription)
+            return redirect(url_for("account.help_request", topic="cancel", attempt=attempt.id,
+                                    **{"from": request.path}))
         flash(_("Glad you are staying. We have emailed you the details."), "success")
         return redirect(url_for("account.subscription", subscription_id=subscription.id))
     if request.method == "POST":

@@ -16,6 +16,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 from portal.forms import email_field, new_password_validators
 from portal.services.policy import parse_interval
@@ -141,3 +142,17 @@ class CancelConfirmForm(FlaskForm):
             self.on_date.errors = [*self.on_date.errors, _l("Choose the date to end on.")]
             valid = False
         return valid
+
+
+# --- talking to a person --------------------------------------------------------------------------
+
+
+class HelpForm(FlaskForm):
+    topic = RadioField(_l("What is it about?"), validators=[InputRequired(_l("Choose what it is about."))])
+    message = TextAreaField(_l("Your message"), validators=[Length(max=10000)])
+    source = HiddenField()
+    attempt = IntegerField(widget=HiddenInput(), validators=[Optional()])
+
+
+class CaseReplyForm(FlaskForm):
+    body = TextAreaField(_l("Your reply"), validators=[Length(max=10000)])

@@ -122,7 +122,7 @@ def logout():
 @limiter.limit(_login_limit, methods=["POST"])
 def staff_login():
     if current_user.is_authenticated and current_user.is_staff:
-        return redirect(url_for("console.home"))
+        return redirect(url_for("console.queue"))
     next_path = request.args.get("next") or request.form.get("next")
     form = PasswordLoginForm(next=next_path if is_safe_next(next_path) else "")
     status = 200
@@ -134,7 +134,7 @@ def staff_login():
             status = 400
         else:
             principal = auth.start_session(staff=staff, user_agent=request.user_agent.string)
-            return _sign_in(principal, form.next.data, url_for("console.home"))
+            return _sign_in(principal, form.next.data, url_for("console.queue"))
     elif request.method == "POST":
         status = 400
     return render_template("auth/staff_login.html", form=form), status

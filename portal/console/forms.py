@@ -1,7 +1,15 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SearchField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    PasswordField,
+    SearchField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 
 from portal.forms import new_password_validators
 
@@ -20,3 +28,48 @@ class ChangePasswordForm(FlaskForm):
     confirm_password = PasswordField(_l("Repeat the new password"), validators=[
         EqualTo("new_password", _l("The two passwords do not match.")),
     ])
+
+
+class QueueFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET that only filters
+
+    status = SelectField(_l("Status"), validators=[Optional()])
+    channel = SelectField(_l("Channel"), validators=[Optional()])
+    assignee = SelectField(_l("Assignee"), validators=[Optional()])
+    breached = BooleanField(_l("Only cases past the response target"))
+
+
+class ReplyForm(FlaskForm):
+    saved_reply = SelectField(_l("Saved reply"), validators=[Optional()])
+    body = TextAreaField(_l("Reply to the customer"), validators=[Length(max=10000)])
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField(_l("Internal note (the customer does not see it)"), validators=[Length(max=10000)])
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(_l("Status"))
+
+
+class AssignForm(FlaskForm):
+    assignee = SelectField(_l("Assign to"), coerce=int)
+
+
+class CreditForm(FlaskForm):
+    amount = DecimalField(_l("Credit amount"), places=2, validators=[InputRequired(_l("Enter an amount.")),
+                                                                      NumberRange(min=0.01, max=10000)])
+    reason = StringField(_l("Reason"), validators=[InputRequired(_l("Enter a reason.")), Length(max=300)])
+
+
+class ActOnBehalfForm(FlaskForm):
+    subscription_id = SelectField(_l("Subscription"), coerce=int)
+    action = SelectField(_l("Action"))
+
+
+class RefundForm(FlaskForm):
+    order_id = SelectField(_l("Paid order"), coerce=int)
+    amount = DecimalField(_l("Amount to refund"), places=2, validators=[InputRequired(_l("Enter an amount.")),
+                                                                       NumberRange(min=0.01, max=10000)])
+    reason = StringField(_l("Reason"), validators=[InputRequired(_l("Enter a reason.")), Length(max=300)])

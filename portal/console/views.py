@@ -13,6 +13,7 @@ from portal.services.errors import InvalidCredentials
 from portal.web import request_id
 
 bp = Blueprint("console", __name__, url_prefix="/console")
+# The case routes live in case_views.py and join this blueprint when it is imported.
 
 
 @bp.route("/")

@@ -9,6 +9,15 @@ from portal.models.cancellation import (
     CancelReason,
     DiscountGrant,
 )
+from portal.models.cases import (
+    Case,
+    CaseMessage,
+    CaseStatus,
+    Channel,
+    CreditRequest,
+    CreditStatus,
+    OutboundMessage,
+)
 from portal.models.catalog import Product, Variant
 from portal.models.customers import Address, Customer
 from portal.models.orders import UPCOMING_STATUSES, Order, OrderLine, OrderStatus
@@ -26,6 +35,7 @@ from portal.models.subscriptions import (
 
 __all__ = [
     "ActorType", "Address", "AttemptOutcome", "AttemptStep", "CancelAttempt", "CancelReason",
+    "Case", "CaseMessage", "CaseStatus", "Channel", "CreditRequest", "CreditStatus", "OutboundMessage",
     "CreditEntry", "DiscountGrant", "Payment", "PaymentStatus", "AuditEvent", "Base", "Customer", "IntervalUnit", "LoginToken",
     "MerchantPolicy", "Order", "OrderLine", "OrderStatus", "OutboxEmail", "Outcome",
     "PaymentMethod", "PrincipalType", "Product", "ProductSwap", "StaffRole", "StaffUser",

@@ -20,6 +20,8 @@ class Customer(TimestampMixin, Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(32))
+    # A social network handle (e.g. @alice), to match direct messages to the customer.
+    social_handle: Mapped[str | None] = mapped_column(String(100), unique=True)
     locale: Mapped[str | None] = mapped_column(String(10))
     timezone: Mapped[str | None] = mapped_column(String(64))
     password_hash: Mapped[str | None] = mapped_column(String(255))

@@ -26,6 +26,8 @@ class MerchantPolicy(Base):
     # Days after a failed charge on which it is tried again, and what happens after the last.
     dunning_retry_days: Mapped[list[int]] = mapped_column(JSON, default=lambda: [1, 3, 5])
     dunning_final_action: Mapped[str] = mapped_column(String(10), default="pause", server_default="pause")
+    # Credit an agent may give per case without a manager's approval.
+    agent_credit_limit_minor: Mapped[int] = mapped_column(default=2000, server_default="2000")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -36,6 +36,7 @@ class Policy:
     discount_cooldown_days: int
     dunning_retry_days: list[int]
     dunning_final_action: str
+    agent_credit_limit_minor: int
 
     def intervals(self) -> list[tuple[IntervalUnit, int]]:
         return [parse_interval(code) for code in self.allowed_intervals]

@@ -80,17 +80,22 @@ def test_pages_work_without_javascript(browser, live_server, subscriber):
 
 
 def test_staff_pages_are_accessible(app, live_server, page):
+    from portal.models import Channel
+    from portal.services import inbox
+
     with app.app_context():
         factories.staff(StaffRole.ADMIN, "a11y@example.com")
         customer_id = factories.customer("seen@example.com").id
+        case_id = inbox.receive(Channel.EMAIL, "seen@example.com", "Where is my coffee?", "email:a11y").id
     page.goto(f"{live_server}/staff/login")
     assert_accessible(page)
     page.get_by_label("Email address").fill("a11y@example.com")
     page.get_by_label("Password").fill(factories.STAFF_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/console/")
+    page.wait_for_url("**/console/cases")
     for path in ("/console/?q=seen", f"/console/customers/{customer_id}", "/admin/staff",
-                 "/console/password"):
+                 "/console/password", "/console/cases", f"/console/cases/{case_id}", "/console/approvals",
+                 "/console/reports/credits", "/admin/policies", "/admin/products", "/admin/cancellation"):
         page.goto(live_server + path)
         assert_accessible(page)
 
@@ -144,7 +149,7 @@ def test_action_pages_are_accessible(app, live_server, page):
     sub_id = _subscriber_with_schedule(app, "a11y-actions@example.com")
     _sign_in(page, app, live_server, "a11y-actions@example.com")
     _pause_one_delivery(page, live_server, sub_id, check=assert_accessible)
-    for path in ("/activity", "/profile", f"/subscriptions/{sub_id}/address",
+    for path in ("/activity", "/profile", "/help", "/cases", f"/subscriptions/{sub_id}/address",
                  f"/subscriptions/{sub_id}/swap", f"/subscriptions/{sub_id}/frequency",
                  f"/subscriptions/{sub_id}/resume"):
         page.goto(live_server + path)

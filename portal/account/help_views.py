@@ -1,0 +1,70 @@
+"""Talking to a person: open a case from anywhere in the portal, follow it, reply in it."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.access import customer_required
+from portal.account.forms import CaseReplyForm, HelpForm
+from portal.account.views import bp
+from portal.services import handoff
+from portal.services.errors import DomainError
+from portal.web import request_id, safe_next
+
+
+def _actor():
+    return current_user.actor(request_id())
+
+
+@bp.route("/help", methods=["GET", "POST"])
+@customer_required
+def help_request():
+    form = HelpForm()
+    form.topic.choices = [(code, str(label)) for code, label in handoff.ISSUE_TYPES.items()]
+    if request.method == "GET":
+        form.topic.data = request.args.get("topic") if request.args.get("topic") in handoff.ISSUE_TYPES else None
+        form.source.data = safe_next(request.args.get("from"), "")
+        form.attempt.data = request.args.get("attempt", type=int)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            case = handoff.open_case(_actor(), current_user.customer, issue_type=form.topic.data,
+                                     message=form.message.data, source_page=safe_next(form.source.data, "") or None,
+                                     cancel_attempt_id=form.attempt.data or None)
+        except DomainError as error:
+            form.message.errors = [*form.message.errors, error.message]
+            status = error.status
+        else:
+            flash(_("Thank you. A person will answer here and by email, usually within one working day."), "success")
+            return redirect(url_for("account.case", case_id=case.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template("account/help.html", form=form), status
+
+
+@bp.route("/cases")
+@customer_required
+def cases():
+    return render_template("account/cases.html", cases=handoff.customer_cases(current_user.customer))
+
+
+@bp.route("/cases/<int:case_id>", methods=["GET", "POST"])
+@customer_required
+def case(case_id: int):
+    found = handoff.get_customer_case(current_user.customer, case_id)
+    form = CaseReplyForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            handoff.customer_reply(_actor(), current_user.customer, found, form.body.data)
+        except DomainError as error:
+            form.body.errors = [*form.body.errors, error.message]
+            status = error.status
+        else:
+            flash(_("Your message is sent."), "success")
+            return redirect(url_for("account.case", case_id=found.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template("account/case.html", case=found, messages=handoff.public_messages(found),
+                           form=form), status

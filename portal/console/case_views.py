@@ -1,0 +1,257 @@
+"""The agent console's cases: the queue, one case with its full context, and what agents do there."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from babel.numbers import get_currency_precision
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.access import staff_required
+from portal.auth.forms import ConfirmForm
+from portal.console.forms import (
+    ActOnBehalfForm,
+    AssignForm,
+    CreditForm,
+    NoteForm,
+    QueueFilterForm,
+    RefundForm,
+    ReplyForm,
+    StatusForm,
+)
+from portal.console.views import bp
+from portal.i18n import ACTION_TITLES, status_label
+from portal.models import CaseStatus, Channel, OrderStatus, StaffRole
+from portal.services import account, credits, customers, inbox, payments, saved_replies, staff as staff_service
+from portal.services import subscriptions
+from portal.services.errors import DomainError
+from portal.web import request_id
+
+# What an agent can do for the customer from the case, through the same services as the portal.
+ON_BEHALF = {
+    "skip_next": ("skip", {}),
+    "pause": ("pause", {"cycles": 1}),
+    "resume": ("resume", {}),
+    "order_now": ("order_now", {}),
+    "cancel": ("cancel", {"mode": "now"}),
+    "reactivate": ("reactivate", {}),
+}
+
+
+def _to_minor(amount: Decimal, currency: str) -> int:
+    return int((amount * (10 ** get_currency_precision(currency))).to_integral_value())
+
+
+@bp.route("/cases")
+@staff_required(StaffRole.AGENT)
+def queue():
+    form = QueueFilterForm(request.args)
+    form.status.choices = [("open", _("Open")), ("", _("All"))] + [(s.value, status_label(s)) for s in CaseStatus]
+    form.channel.choices = [("", _("All"))] + [(c.value, c.value.upper() if c is Channel.SMS else c.value.capitalize())
+                                               for c in Channel]
+    form.assignee.choices = [("", _("Anyone")), ("me", _("Me")), ("none", _("Nobody"))] + [
+        (str(s.id), s.name) for s in staff_service.list_staff()]
+    filters = inbox.QueueFilter(status=form.status.data if "status" in request.args else "open",
+                                channel=form.channel.data, assignee=form.assignee.data,
+                                breached=bool(form.breached.data))
+    return render_template("console/queue.html", form=form, rows=inbox.queue(current_user.staff, filters),
+                           target_hours=inbox.first_response_target_hours())
+
+
+def _case_page(case, status: int = 200, **forms):
+    customer = customers.get_customer(case.customer_id) if case.customer_id else None
+    reply_form = forms.get("reply_form") or ReplyForm(formdata=None)
+    reply_form.saved_reply.choices = [("", _("None"))] + [(key, str(reply.title)) for key, reply in saved_replies.SAVED_REPLIES.items()]
+    status_form = StatusForm(formdata=None, status=case.status.value)
+    status_form.status.choices = [(s.value, status_label(s)) for s in CaseStatus]
+    assign_form = AssignForm(formdata=None, assignee=case.assignee_id or 0)
+    assign_form.assignee.choices = [(0, _("Nobody"))] + [(s.id, s.name) for s in staff_service.list_staff() if s.active]
+    act_form = refund_form = None
+    if customer is not None:
+        act_form = ActOnBehalfForm(formdata=None)
+        act_form.subscription_id.choices = [(s.id, f"#{s.id} {s.items[0].variant.product.name} ({status_label(s.status)})")
+                                            for s in customer.subscriptions]
+        act_form.action.choices = [(key, str(ACTION_TITLES.get(action, _("Cancel subscription") if action == "cancel"
+                                                               else action))) for key, (action, _p) in ON_BEHALF.items()]
+        paid = [o for o in account.dashboard(customer).past_orders if o.status is OrderStatus.PAID]
+        refund_form = RefundForm(formdata=None)
+        refund_form.order_id.choices = [(o.id, f"#{o.id} · {o.scheduled_for.isoformat()}") for o in paid]
+    return render_template(
+        "console/case.html", case=case, customer=customer, clock=inbox.response_clock(case),
+        history=inbox.customer_history(case),
+        activity=account.recent_activity(customer.id) if customer else [],
+        reply_form=reply_form, note_form=forms.get("note_form") or NoteForm(formdata=None),
+        status_form=status_form, assign_form=assign_form,
+        credit_form=forms.get("credit_form") or CreditForm(formdata=None),
+        act_form=act_form, refund_form=refund_form,
+    ), status
+
+
+@bp.route("/cases/<int:case_id>")
+@staff_required(StaffRole.AGENT)
+def case(case_id: int):
+    return _case_page(inbox.get_case(case_id))
+
+
+def _back(case):
+    return redirect(url_for("console.case", case_id=case.id))
+
+
+@bp.route("/cases/<int:case_id>/reply", methods=["POST"])
+@staff_required(StaffRole.AGENT)
+def reply(case_id: int):
+    case = inbox.get_case(case_id)
+    form = ReplyForm()
+    form.saved_reply.choices = [("", "")] + [(key, key) for key in saved_replies.SAVED_REPLIES]
+    if form.validate_on_submit():
+        body = form.body.data or saved_replies.text(form.saved_reply.data, case)
+        try:
+            inbox.reply(current_user.staff, case, body, request_id())
+        except DomainError as error:
+            form.body.errors = [*form.body.errors, error.message]
+            return _case_page(case, error.status, reply_form=form)
+        flash(_("Reply sent."), "success")
+        return _back(case)
+    return _case_page(case, 400, reply_form=form)
+
+
+@bp.route("/cases/<int:case_id>/note", methods=["POST"])
+@staff_required(StaffRole.AGENT)
+def note(case_id: int):
+    case = inbox.get_case(case_id)
+    form = NoteForm()
+    if form.validate_on_submit():
+        try:
+            inbox.note(current_user.staff, case, form.body.data, request_id())
+        except DomainError as error:
+            form.body.errors = [*form.body.errors, error.message]
+            return _case_page(case, error.status, note_form=form)
+        return _back(case)
+    return _case_page(case, 400, note_form=form)
+
+
+@bp.route("/cases/<int:case_id>/status", methods=["POST"])
+@staff_required(StaffRole.AGENT)
+def change_status(case_id: int):
+    case = inbox.get_case(case_id)
+    form = StatusForm()
+    form.status.choices = [(s.value, s.value) for s in CaseStatus]
+    if not form.validate_on_submit():
+        return _case_page(case, 400)
+    inbox.set_status(current_user.staff, case, CaseStatus(form.status.data), request_id())
+    return _back(case)
+
+
+@bp.route("/cases/<int:case_id>/assign", methods=["POST"])
+@staff_required(StaffRole.AGENT)
+def assign(case_id: int):
+    case = inbox.get_case(case_id)
+    if request.form.get("claim"):
+        if ConfirmForm().validate_on_submit():
+            inbox.assign(current_user.staff, case, current_user.staff.id, request_id())
+        return _back(case)
+    form = AssignForm()
+    form.assignee.choices = [(0, "")] + [(s.id, s.name) for s in staff_service.list_staff()]
+    if not form.validate_on_submit():
+        return _case_page(case, 400)
+    inbox.assign(current_user.staff, case, form.assignee.data or None, request_id())
+    return _back(case)
+
+
+@bp.route("/cases/<int:case_id>/credit", methods=["POST"])
+@staff_required(StaffRole.AGENT)
+def credit(case_id: int):
+    case = inbox.get_case(case_id)
+    form = CreditForm()
+    if form.validate_on_submit():
+        try:
+            currency = current_app.config["MERCHANT_CURRENCY"]
+            request_ = credits.request_credit(current_user.staff, case, _to_minor(form.amount.data, currency),
+                                              form.reason.data, request_id())
+        except DomainError as error:
+            form.amount.errors = [*form.amount.errors, error.message]
+            return _case_page(case, error.status, credit_form=form)
+        if request_.status.value == "approved":
+            flash(_("Credit given."), "success")
+        else:
+            flash(_("That is above your limit for this case, so a manager has to approve it."), "success")
+        return _back(case)
+    return _case_page(case, 400, credit_form=form)
+
+
+@bp.route("/cases/<int:case_id>/act", methods=["POST"])
+@staff_required(StaffRole.AGENT)
+def act(case_id: int):
+    case = inbox.get_case(case_id)
+    if case.customer_id is None:
+        return _case_page(case, 404)
+    customer = customers.get_customer(case.customer_id)
+    form = ActOnBehalfForm()
+    form.subscription_id.choices = [(s.id, "") for s in customer.subscriptions]
+    form.action.choices = [(key, key) for key in ON_BEHALF]
+    if not form.validate_on_submit():
+        return _case_page(case, 400)
+    subscription = account.get_subscription(customer, form.subscription_id.data)
+    action, params = ON_BEHALF[form.action.data]
+    try:
+        if action == "skip":
+            entry = next((e for e in subscriptions.upcoming(subscription)
+                          if not e.locked and e.order.status is OrderStatus.SCHEDULED), None)
+            if entry is None:
+                raise subscriptions.PolicyRefusal(_("There is no order that can still be skipped."), code="nothing_to_skip")
+            params = {"order_id": entry.order.id}
+        actor = current_user.actor(request_id())
+        if action == "order_now":
+            payments.order_now(actor, subscription, subscription.version)
+        else:
+            subscriptions.apply(actor, subscription, action, subscription.version, **params)
+    except DomainError as error:
+        flash(error.message, "error")
+        return _case_page(case, error.status)
+    flash(_("Done for the customer; they have been emailed."), "success")
+    return _back(case)
+
+
+@bp.route("/cases/<int:case_id>/refund", methods=["POST"])
+@staff_required(StaffRole.AGENT)
+def refund(case_id: int):
+    case = inbox.get_case(case_id)
+    if case.customer_id is None:
+        return _case_page(case, 404)
+    customer = customers.get_customer(case.customer_id)
+    form = RefundForm()
+    form.order_id.choices = [(o.id, "") for o in account.dashboard(customer).past_orders]
+    if not form.validate_on_submit():
+        return _case_page(case, 400)
+    order = account.get_order(customer, form.order_id.data)
+    try:
+        payments.refund(current_user.actor(request_id()), order, _to_minor(form.amount.data, order.currency),
+                        form.reason.data)
+    except DomainError as error:
+        flash(error.message, "error")
+        return _case_page(case, error.status)
+    flash(_("Refund made."), "success")
+    return _back(case)
+
+
+@bp.route("/approvals", methods=["GET", "POST"])
+@staff_required(StaffRole.MANAGER)
+def approvals():
+    if request.method == "POST":
+        if not ConfirmForm().validate_on_submit():
+            return render_template("console/approvals.html", pending=credits.pending()), 400
+        try:
+            credits.decide(current_user.staff, request.form.get("request_id", type=int, default=0),
+                           request.form.get("decision") == "approve", request_id())
+        except DomainError as error:
+            flash(error.message, "error")
+            return render_template("console/approvals.html", pending=credits.pending()), error.status
+        return redirect(url_for("console.approvals"))
+    return render_template("console/approvals.html", pending=credits.pending())
+
+
+@bp.route("/reports/credits")
+@staff_required(StaffRole.MANAGER)
+def credit_report():
+    return render_template("console/credit_report.html", rows=credits.by_agent())

@@ -1,0 +1,94 @@
+"""Credits support gives: within the merchant's per-case limit at once, above it after a manager."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import Case, CreditRequest, CreditStatus, Customer, StaffRole, StaffUser, utcnow
+from portal.services import audit, payments, policy
+from portal.services.actors import Actor
+from portal.services.errors import DomainError, NotFound, PermissionDenied
+
+
+def _given_on_case(case_id: int) -> int:
+    return db.session.scalar(select(func.coalesce(func.sum(CreditRequest.amount_minor), 0)).where(
+        CreditRequest.case_id == case_id, CreditRequest.status == CreditStatus.APPROVED))
+
+
+def request_credit(staff: StaffUser, case: Case, amount_minor: int, reason: str,
+                   request_id: str | None = None) -> CreditRequest:
+    """Give the credit now if the case stays within the limit; otherwise queue it for a manager."""
+    if case.customer_id is None:
+        raise DomainError(_l("Link this case to a customer before giving a credit."), code="no_customer")
+    if amount_minor <= 0 or not reason.strip():
+        raise DomainError(_l("Enter an amount and a reason."), code="invalid_credit")
+    customer = db.session.get(Customer, case.customer_id)
+    currency = current_app.config["MERCHANT_CURRENCY"]
+    limit = policy.get().agent_credit_limit_minor
+    within = staff.role.includes(StaffRole.MANAGER) or _given_on_case(case.id) + amount_minor <= limit
+    request = CreditRequest(case_id=case.id, customer_id=customer.id, requested_by=staff.id,
+                            amount_minor=amount_minor, currency=currency, reason=reason.strip()[:300],
+                            status=CreditStatus.APPROVED if within else CreditStatus.PENDING)
+    db.session.add(request)
+    db.session.flush()
+    audit.record(Actor.for_staff(staff, request_id), "case.credit_requested", subject_type="case", subject_id=case.id,
+                 customer_id=customer.id, after={"amount_minor": amount_minor, "status": request.status.value,
+                                                 "limit_minor": limit})
+    db.session.commit()
+    if within:
+        payments.add_credit(Actor.for_staff(staff, request_id), customer, amount_minor, currency,
+                            f"case {case.id}: {request.reason}")
+    return request
+
+
+def pending() -> list[CreditRequest]:
+    return list(db.session.scalars(select(CreditRequest).where(CreditRequest.status == CreditStatus.PENDING)
+                                   .order_by(CreditRequest.created_at)))
+
+
+def decide(manager: StaffUser, request_id_: int, approve: bool, request_id: str | None = None) -> CreditRequest:
+    if not manager.role.includes(StaffRole.MANAGER):
+        raise PermissionDenied()
+    request = db.session.get(CreditRequest, request_id_, with_for_update=True)
+    if request is None:
+        raise NotFound()
+    if request.status is not CreditStatus.PENDING:
+        raise DomainError(_l("That request was already decided."), code="already_decided")
+    request.status = CreditStatus.APPROVED if approve else CreditStatus.REJECTED
+    request.decided_by, request.decided_at = manager.id, utcnow()
+    audit.record(Actor.for_staff(manager, request_id), "case.credit_decided", subject_type="case",
+                 subject_id=request.case_id, customer_id=request.customer_id,
+                 after={"approved": approve, "amount_minor": request.amount_minor})
+    db.session.commit()
+    if approve:
+        payments.add_credit(Actor.for_staff(manager, request_id), db.session.get(Customer, request.customer_id),
+                            request.amount_minor, request.currency, f"case {request.case_id}: {request.reason}")
+    return request
+
+
+@dataclass(frozen=True)
+class AgentCredits:
+    staff: StaffUser
+    approved_minor: int
+    pending_minor: int
+    count: int
+
+
+def by_agent() -> list[AgentCredits]:
+    """Every credit is logged per agent: what each gave, and what waits for approval."""
+    rows = db.session.execute(select(CreditRequest.requested_by, CreditRequest.status,
+                                     func.sum(CreditRequest.amount_minor), func.count())
+                              .group_by(CreditRequest.requested_by, CreditRequest.status)).all()
+    totals: dict[int, list[int]] = {}
+    for staff_id, status, amount, count in rows:
+        entry = totals.setdefault(staff_id, [0, 0, 0])
+        if status is CreditStatus.APPROVED:
+            entry[0] += amount
+        elif status is CreditStatus.PENDING:
+            entry[1] += amount
+        entry[2] += count
+    return [AgentCredits(db.session.get(StaffUser, staff_id), *values) for staff_id, values in sorted(totals.items())]

@@ -1,0 +1,172 @@
+"""Handing a subscriber over to a person: a case that already knows everything.
+
+The snapshot is taken when the case opens, so the agent sees the account as the customer saw it,
+and the customer never has to explain it again."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import (
+    AuditEvent,
+    CancelAttempt,
+    Case,
+    CaseMessage,
+    CaseStatus,
+    Channel,
+    Customer,
+    Order,
+    OrderStatus,
+    Outcome,
+    utcnow,
+)
+from portal.services import account, audit, notifications
+from portal.services.actors import Actor
+from portal.services.errors import DomainError, NotFound
+
+REPEAT_WINDOW = timedelta(days=7)
+RECENT_EVENTS = 25
+ISSUE_TYPES = {
+    "payment": _l("A payment or my card"),
+    "delivery": _l("A delivery"),
+    "subscription": _l("Changing my subscription"),
+    "cancel": _l("Cancelling"),
+    "other": _l("Something else"),
+}
+
+
+class InvalidMessage(DomainError):
+    code = "message_required"
+    default_message = _l("Please write a message, so the right person can help you.")
+
+
+def _money(amount: int, currency: str) -> dict[str, Any]:
+    return {"amount_minor": amount, "currency": currency}
+
+
+def snapshot(customer: Customer, source_page: str | None, attempt: CancelAttempt | None = None) -> dict[str, Any]:
+    """Everything an agent needs at a glance, as plain JSON."""
+    view = account.dashboard(customer)
+    events = account.recent_activity(customer.id, limit=RECENT_EVENTS)
+    earlier = db.session.scalars(select(Case).where(Case.customer_id == customer.id).order_by(Case.id.desc())
+                                 .limit(10)).all()
+    return {
+        "customer": {"id": customer.id, "name": customer.name, "email": customer.email, "phone": customer.phone,
+                     "locale": customer.locale},
+        "subscriptions": [
+            {"id": s.id, "status": s.status.value, "items": [f"{i.quantity} × {i.variant.display_name}" for i in s.items],
+             "interval": f"{s.interval_count} {s.interval_unit.value}", "next_order": _iso(s.next_order_date),
+             "paused_until": _iso(s.paused_until), "ends_on": _iso(s.cancel_at), **_money(s.price_minor, s.currency)}
+            for s in view.subscriptions],
+        "upcoming_orders": [_order(o) for o in view.upcoming_orders[:6]],
+        "recent_orders": [_order(o) for o in view.past_orders[:6]],
+        "payment": {
+            "card": (f"{view.default_payment_method.brand} •••• {view.default_payment_method.last4} "
+                     f"{view.default_payment_method.exp_month:02d}/{view.default_payment_method.exp_year}")
+            if view.default_payment_method else None,
+            "failed_orders": [_order(o) for o in db.session.scalars(select(Order).where(
+                Order.customer_id == customer.id, Order.status == OrderStatus.FAILED))],
+        },
+        # The self-serve path that led here, failed attempts with their step and code included.
+        "recent_activity": [
+            {"at": e.occurred_at.isoformat(), "action": e.action, "actor": e.actor_type.value,
+             "outcome": e.outcome.value, "error_code": e.error_code,
+             "step": (e.after or {}).get("step") if e.outcome is Outcome.FAILURE else None}
+            for e in events],
+        "failed_attempts": [
+            {"at": e.occurred_at.isoformat(), "action": e.action, "error_code": e.error_code,
+             "step": (e.after or {}).get("step")} for e in events if e.outcome is Outcome.FAILURE],
+        "source_page": source_page,
+        "cancel": {"reason": attempt.reason_code, "details": attempt.reason_text,
+                   "offers_shown": attempt.offers_shown, "offer_taken": attempt.offer_taken}
+        if attempt else None,
+        "earlier_cases": [{"id": c.id, "subject": c.subject, "status": c.status.value, "channel": c.channel.value,
+                           "opened": c.created_at.isoformat()} for c in earlier],
+    }
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _order(order: Order) -> dict[str, Any]:
+    return {"id": order.id, "date": order.scheduled_for.isoformat(), "status": order.status.value,
+            "failure_code": order.failure_code, **_money(order.total_minor, order.currency)}
+
+
+def is_repeat(customer_id: int | None, issue_type: str) -> bool:
+    """The same customer raised the same kind of issue in the last week, on any channel."""
+    if customer_id is None:
+        return False
+    return db.session.scalar(select(Case.id).where(
+        Case.customer_id == customer_id, Case.issue_type == issue_type,
+        Case.created_at >= utcnow() - REPEAT_WINDOW).limit(1)) is not None
+
+
+def open_case(actor: Actor, customer: Customer, *, issue_type: str, message: str, source_page: str | None,
+              cancel_attempt_id: int | None = None, channel: Channel = Channel.PORTAL) -> Case:
+    message = (message or "").strip()
+    if not message:
+        raise InvalidMessage()
+    if issue_type not in ISSUE_TYPES:
+        issue_type = "other"
+    attempt = db.session.get(CancelAttempt, cancel_attempt_id) if cancel_attempt_id else None
+    if attempt is not None and attempt.customer_id != customer.id:
+        raise NotFound()
+    case = Case(customer_id=customer.id, sender=customer.email, channel=channel, issue_type=issue_type,
+                subject=message.splitlines()[0][:200], source_page=(source_page or "")[:300] or None,
+                snapshot=snapshot(customer, source_page, attempt), is_repeat=is_repeat(customer.id, issue_type))
+    db.session.add(case)
+    db.session.flush()
+    db.session.add(CaseMessage(case_id=case.id, author="customer", channel=channel, body=message[:10000]))
+    audit.record(actor, "case.opened", subject_type="case", subject_id=case.id, customer_id=customer.id,
+                 after={"issue_type": issue_type, "channel": channel.value, "repeat": case.is_repeat})
+    notifications.queue_email("case_opened", customer.email, customer.locale or current_app.config["BABEL_DEFAULT_LOCALE"],
+                              customer_name=customer.name, case_id=case.id,
+                              url=f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/cases/{case.id}")
+    db.session.commit()
+    return case
+
+
+def customer_cases(customer: Customer) -> list[Case]:
+    return list(db.session.scalars(select(Case).where(Case.customer_id == customer.id).order_by(Case.id.desc())))
+
+
+def get_customer_case(customer: Customer, case_id: int) -> Case:
+    case = db.session.get(Case, case_id)
+    if case is None or case.customer_id != customer.id:
+        raise NotFound()
+    return case
+
+
+def public_messages(case: Case) -> list[CaseMessage]:
+    return [message for message in case.messages if not message.internal]
+
+
+def customer_reply(actor: Actor, customer: Customer, case: Case, body: str) -> None:
+    """A reply from the portal thread; like any customer message, it reopens a finished case."""
+    body = (body or "").strip()
+    if not body:
+        raise InvalidMessage()
+    add_customer_message(case, body, Channel.CHAT if case.channel is Channel.PORTAL else case.channel)
+    audit.record(actor, "case.customer_replied", subject_type="case", subject_id=case.id, customer_id=customer.id)
+    db.session.commit()
+
+
+
+def add_customer_message(case: Case, body: str, channel: Channel, external_id: str | None = None) -> CaseMessage:
+    """In the caller's transaction. A customer writing again reopens a case that was waiting on
+    them or resolved."""
+    message = CaseMessage(case_id=case.id, author="customer", channel=channel, body=body[:10000],
+                          external_id=external_id)
+    db.session.add(message)
+    if case.status in (CaseStatus.WAITING, CaseStatus.RESOLVED):
+        case.status = CaseStatus.REOPENED
+        case.resolved_at = None
+    case.updated_at = utcnow()
+    return message

@@ -1,0 +1,299 @@
+"""One inbox for every channel: inbound messages find their customer and case, agents reply on
+the case's channel, and the clock of the first human response runs in business hours too."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from portal.extensions import db
+from portal.models import (
+    Case,
+    CaseMessage,
+    CaseStatus,
+    Channel,
+    Customer,
+    OutboundMessage,
+    StaffUser,
+    utcnow,
+)
+from portal.services import audit, handoff, notifications
+from portal.services.actors import Actor
+from portal.services.errors import DomainError, NotFound
+
+OPEN_STATUSES = (CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.WAITING, CaseStatus.REOPENED)
+
+
+class InvalidReply(DomainError):
+    code = "reply_required"
+    default_message = _l("Write a message first.")
+
+
+# --- matching inbound messages -------------------------------------------------------------------
+
+
+def normalize_phone(raw: str) -> str:
+    digits = re.sub(r"[^\d+]", "", raw or "")
+    return digits if digits.startswith("+") else f"+{digits}" if digits else ""
+
+
+def _customer_for(channel: Channel, sender: str) -> Customer | None:
+    if channel is Channel.EMAIL:
+        return db.session.scalar(select(Customer).where(Customer.email == sender.strip().lower()))
+    if channel is Channel.SMS:
+        wanted = normalize_phone(sender)
+        # Phones are stored as typed; compare them normalised.
+        for customer in db.session.scalars(select(Customer).where(Customer.phone.is_not(None))):
+            if normalize_phone(customer.phone) == wanted:
+                return customer
+        return None
+    return db.session.scalar(select(Customer).where(Customer.social_handle == sender.strip().lower()))
+
+
+_CASE_REFERENCE = re.compile(r"\(\w+ (\d+)\)")
+
+
+def _case_named_in(subject: str | None, customer: Customer | None, sender: str) -> Case | None:
+    """An answer to one of our emails names its case in the subject ("... (case 12)"); it goes back
+    there, even when that case was resolved, as long as it is the same customer's."""
+    match = _CASE_REFERENCE.search(subject or "")
+    case = db.session.get(Case, int(match.group(1))) if match else None
+    if case is None:
+        return None
+    if customer is not None and case.customer_id == customer.id:
+        return case
+    return case if customer is None and case.sender == sender else None
+
+
+def receive(channel: Channel, sender: str, body: str, external_id: str, subject: str | None = None) -> Case:
+    """An inbound message: into the customer's open case, or a new one. Redelivery adds nothing."""
+    existing = db.session.scalar(select(CaseMessage).where(CaseMessage.external_id == external_id))
+    if existing is not None:
+        return db.session.get(Case, existing.case_id)
+    customer = _customer_for(channel, sender)
+    case = _case_named_in(subject, customer, sender)
+    if case is None and customer is not None:
+        case = db.session.scalar(select(Case).where(Case.customer_id == customer.id, Case.status.in_(OPEN_STATUSES))
+                                 .order_by(Case.updated_at.desc()))
+    if case is None:
+        case = Case(customer_id=customer.id if customer else None, sender=sender[:254], channel=channel,
+                    issue_type="other", subject=(subject or body.strip().splitlines()[0] if body.strip() else "")[:200]
+                    or str(_l("Message")),
+                    snapshot=handoff.snapshot(customer, None) if customer else {"sender": sender},
+                    is_repeat=handoff.is_repeat(customer.id if customer else None, "other"))
+        db.session.add(case)
+        db.session.flush()
+    handoff.add_customer_message(case, body, channel, external_id)
+    audit.record(Actor.system(f"inbound {channel.value}"), "case.message_received", subject_type="case",
+                 subject_id=case.id, customer_id=case.customer_id, after={"channel": channel.value})
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same message delivered twice at the same moment: the other delivery stored it.
+        db.session.rollback()
+        return db.session.scalar(select(Case).join(CaseMessage).where(CaseMessage.external_id == external_id))
+    return case
+
+
+# --- outbound channels --------------------------------------------------------------------------
+
+
+class ChannelAdapter(Protocol):
+    def send(self, recipient: str, body: str) -> str:
+        """Send a message; return the provider's id for it."""
+
+
+class RecordingAdapter:
+    """Keeps the message as sent. Stands in until a provider (an SMS gateway, a social network)
+    is configured; the outbound row is the same either way."""
+
+    def send(self, recipient: str, body: str) -> str:
+        current_app.logger.info("outbound message to %s recorded (no provider configured)", recipient)
+        return "recorded"
+
+
+ADAPTERS: dict[Channel, ChannelAdapter] = {Channel.SMS: RecordingAdapter(), Channel.SOCIAL: RecordingAdapter()}
+
+
+def deliver_outbound(batch_size: int = 50) -> int:
+    """Send waiting SMS and social replies through their channel's adapter."""
+    sent = 0
+    for message in db.session.scalars(select(OutboundMessage).where(OutboundMessage.sent_at.is_(None))
+                                      .order_by(OutboundMessage.id).limit(batch_size)
+                                      .with_for_update(skip_locked=True)).all():
+        message.attempts += 1
+        try:
+            message.provider_id = ADAPTERS[message.channel].send(message.recipient, message.body)
+        except Exception as error:  # any provider failure: keep the row, try again next round
+            message.last_error = str(error)[:300]
+            continue
+        message.sent_at = utcnow()
+        sent += 1
+    db.session.commit()
+    return sent
+
+
+# --- working a case -----------------------------------------------------------------------------
+
+
+def get_case(case_id: int) -> Case:
+    case = db.session.get(Case, case_id)
+    if case is None:
+        raise NotFound()
+    return case
+
+
+def _staff_actor(staff: StaffUser, request_id: str | None) -> Actor:
+    return Actor.for_staff(staff, request_id)
+
+
+def reply(staff: StaffUser, case: Case, body: str, request_id: str | None = None) -> CaseMessage:
+    """A public reply, sent back on the channel the case came from."""
+    body = (body or "").strip()
+    if not body:
+        raise InvalidReply()
+    message = CaseMessage(case_id=case.id, author="staff", staff_id=staff.id, channel=case.channel, body=body)
+    db.session.add(message)
+    db.session.flush()
+    customer = db.session.get(Customer, case.customer_id) if case.customer_id else None
+    if case.channel in (Channel.SMS, Channel.SOCIAL):
+        db.session.add(OutboundMessage(case_message_id=message.id, channel=case.channel,
+                                       recipient=case.sender or "", body=body))
+    elif customer is not None or case.sender:
+        # Portal, chat and email cases are answered by email (the portal thread shows it too).
+        locale = (customer.locale if customer else None) or current_app.config["BABEL_DEFAULT_LOCALE"]
+        notifications.queue_email("case_reply", customer.email if customer else case.sender, locale,
+                                  customer_name=customer.name if customer else "", case_id=case.id, body=body,
+                                  url=f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/cases/{case.id}")
+    if case.first_response_at is None:
+        case.first_response_at = message.created_at or utcnow()
+    case.status = CaseStatus.WAITING
+    case.assignee_id = case.assignee_id or staff.id
+    audit.record(_staff_actor(staff, request_id), "case.replied", subject_type="case", subject_id=case.id,
+                 customer_id=case.customer_id, after={"channel": case.channel.value})
+    db.session.commit()
+    return message
+
+
+def note(staff: StaffUser, case: Case, body: str, request_id: str | None = None) -> None:
+    body = (body or "").strip()
+    if not body:
+        raise InvalidReply()
+    db.session.add(CaseMessage(case_id=case.id, author="staff", staff_id=staff.id, channel=case.channel,
+                               body=body, internal=True))
+    if case.status is CaseStatus.NEW:
+        case.status = CaseStatus.OPEN
+    audit.record(_staff_actor(staff, request_id), "case.noted", subject_type="case", subject_id=case.id,
+                 customer_id=case.customer_id)
+    db.session.commit()
+
+
+def set_status(staff: StaffUser, case: Case, status: CaseStatus, request_id: str | None = None) -> None:
+    before = case.status
+    case.status = status
+    case.resolved_at = utcnow() if status is CaseStatus.RESOLVED else None
+    audit.record(_staff_actor(staff, request_id), "case.status_changed", subject_type="case", subject_id=case.id,
+                 customer_id=case.customer_id, before={"status": before.value}, after={"status": status.value})
+    db.session.commit()
+
+
+def assign(staff: StaffUser, case: Case, assignee_id: int | None, request_id: str | None = None) -> None:
+    """Claiming is assigning to oneself."""
+    if assignee_id is not None:
+        assignee = db.session.get(StaffUser, assignee_id)
+        if assignee is None or not assignee.active:
+            raise NotFound()
+    before = case.assignee_id
+    case.assignee_id = assignee_id
+    if case.status is CaseStatus.NEW and assignee_id is not None:
+        case.status = CaseStatus.OPEN
+    audit.record(_staff_actor(staff, request_id), "case.assigned", subject_type="case", subject_id=case.id,
+                 customer_id=case.customer_id, before={"assignee": before}, after={"assignee": assignee_id})
+    db.session.commit()
+
+
+# --- first response time, in calendar time and in business hours --------------------------------
+
+
+def business_seconds(start: datetime, end: datetime) -> int:
+    """Seconds between two moments that fall inside the merchant's opening hours."""
+    hours = current_app.config["BUSINESS_HOURS"]
+    zone = ZoneInfo(current_app.config["MERCHANT_TIMEZONE"])
+    start, end = start.astimezone(zone), end.astimezone(zone)
+    total, day = 0, start.date()
+    while day <= end.date():
+        if day.weekday() in hours["days"]:
+            opens = datetime(day.year, day.month, day.day, hours["start"], tzinfo=zone)
+            closes = datetime(day.year, day.month, day.day, hours["end"], tzinfo=zone)
+            overlap = (min(closes, end) - max(opens, start)).total_seconds()
+            total += max(0, int(overlap))
+        day += timedelta(days=1)
+    return total
+
+
+@dataclass(frozen=True)
+class ResponseClock:
+    calendar_seconds: int
+    business_seconds: int
+    responded: bool
+    breached: bool
+
+
+def first_response_target_hours() -> int:
+    return current_app.config["FIRST_RESPONSE_TARGET_BUSINESS_HOURS"]
+
+
+def response_clock(case: Case, now: datetime | None = None) -> ResponseClock:
+    """From handoff to the first public human reply (or until now, while there is none)."""
+    end = case.first_response_at or now or utcnow()
+    business = business_seconds(case.created_at, end)
+    target = first_response_target_hours() * 3600
+    return ResponseClock(int((end - case.created_at).total_seconds()), business,
+                         case.first_response_at is not None, business > target)
+
+
+# --- the queue -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    status: str | None = None
+    channel: str | None = None
+    assignee: str | None = None  # "me", "none" or a staff id
+    breached: bool = False
+
+
+def queue(staff: StaffUser, filters: QueueFilter, limit: int = 200) -> list[tuple[Case, ResponseClock]]:
+    query = select(Case).order_by(Case.created_at)
+    if filters.status == "open":
+        query = query.where(Case.status.in_(OPEN_STATUSES))
+    elif filters.status in {s.value for s in CaseStatus}:
+        query = query.where(Case.status == CaseStatus(filters.status))
+    if filters.channel in {c.value for c in Channel}:
+        query = query.where(Case.channel == Channel(filters.channel))
+    if filters.assignee == "me":
+        query = query.where(Case.assignee_id == staff.id)
+    elif filters.assignee == "none":
+        query = query.where(Case.assignee_id.is_(None))
+    elif filters.assignee and filters.assignee.isdigit():
+        query = query.where(Case.assignee_id == int(filters.assignee))
+    now = utcnow()
+    rows = [(case, response_clock(case, now)) for case in db.session.scalars(query.limit(limit))]
+    if filters.breached:
+        rows = [(case, clock) for case, clock in rows if clock.breached and not clock.responded]
+    return rows
+
+
+def customer_history(case: Case) -> list[CaseMessage]:
+    """One customer, one history: every message of theirs and to them, on every channel."""
+    if case.customer_id is None:
+        return list(case.messages)
+    return list(db.session.scalars(select(CaseMessage).join(Case).where(
+        or_(Case.customer_id == case.customer_id, Case.id == case.id)).order_by(CaseMessage.created_at, CaseMessage.id)))
