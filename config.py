@@ -64,7 +64,6 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "") == "1"
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "Northwind Coffee <hello@northwind.example>")
-    SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "help@northwind.example")
     MAIL_TIMEOUT = 10
     OUTBOX_MAX_ATTEMPTS = 8
 
@@ -127,6 +126,11 @@ class ProductionConfig(Config):
     HSTS = True
     DEMO_PASSWORD = None
     DEV_MAIL_PAGE = False
+    # No development defaults for shared secrets: unset means the endpoint refuses everything.
+    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET")
+    INBOUND_EMAIL_KEY = os.environ.get("INBOUND_EMAIL_KEY")
+    INBOUND_SMS_KEY = os.environ.get("INBOUND_SMS_KEY")
+    INBOUND_SOCIAL_KEY = os.environ.get("INBOUND_SOCIAL_KEY")
 
     @staticmethod
     def from_environment() -> dict[str, str]:

@@ -330,3 +330,39 @@ def test_credit_limit_and_manager_approval(app, client, customer_sub, agent):
         assert sum(db.session.scalars(select(CreditEntry.amount_minor))) == 2500
     report = manager.get("/console/reports/credits").text
     assert "€25.00" in report and "agent person" in report
+
+
+def test_swap_and_address_on_behalf(app, client, customer_sub, agent):
+    from portal.models import Variant
+
+    sign_in_customer(app, client, "helpme@example.com")
+    _open_case(client, "Wrong size and I moved")
+    case_id = _case(app).id
+    with app.app_context():
+        sub = db.session.get(Subscription, customer_sub)
+        bigger = Variant(product_id=sub.items[0].variant.product_id, name="1 kg", sku="BIG-OB",
+                         price_minor=3900, currency="EUR")
+        db.session.add(bigger)
+        db.session.commit()
+        item_id, bigger_id = sub.items[0].id, bigger.id
+    console = app.test_client()
+    sign_in_staff(console, "agent@staff.example")
+    page = console.get(f"/console/cases/{case_id}")
+    swapped = console.post(f"/console/cases/{case_id}/swap", data={**form_fields(page.text, "swap-form"),
+                                                                    "item_id": item_id, "variant_id": bigger_id,
+                                                                    "quantity": 1})
+    assert swapped.status_code == 302
+    fields = form_fields(page.text, "address-form")
+    bad = console.post(f"/console/cases/{case_id}/address", data={**fields, "name": "Hana", "line1": "Neue Str. 1",
+                                                                   "postal_code": "1", "city": "Berlin", "country": "DE"})
+    assert bad.status_code == 400 and "e.g. 10115" in bad.text
+    moved = console.post(f"/console/cases/{case_id}/address", data={**fields, "name": "Hana", "line1": "Neue Str. 1",
+                                                                     "postal_code": "10115", "city": "Berlin",
+                                                                     "country": "DE", "subscription_id": "0"})
+    assert moved.status_code == 302
+    with app.app_context():
+        sub = db.session.get(Subscription, customer_sub)
+        assert sub.items[0].variant_id == bigger_id and sub.shipping_address.city == "Berlin"
+        actors = {e.action: e.actor_label for e in db.session.scalars(select(AuditEvent).where(
+            AuditEvent.action.in_(["subscription.swap", "subscription.address"])))}
+        assert actors == {"subscription.swap": "agent@staff.example", "subscription.address": "agent@staff.example"}

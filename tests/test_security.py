@@ -116,3 +116,14 @@ def test_link_requests_are_limited_per_address(app, monkeypatch):
     token = csrf_token(client.get("/login").text)
     assert client.post("/login", data={"link-csrf_token": token,
                                        "link-email": "other@example.com"}).status_code == 302
+
+
+def test_production_has_no_default_shared_secrets(production_env):
+    app = create_app("production", TRUSTED_HOSTS=["portal.example.com"])
+    client = app.test_client()
+    base = "https://portal.example.com"
+    assert client.post("/api/inbound/email", json={"from": "a@b.c", "text": "x", "message_id": "1"},
+                       headers={"X-Inbound-Key": "dev-inbound-email-key"}, base_url=base).status_code == 403
+    assert client.post("/api/inbound/sms", data={"From": "+1", "Body": "x", "MessageSid": "1"},
+                       base_url=base).status_code == 403
+    assert client.post("/api/webhooks/stripe", data="{}", base_url=base).status_code == 400

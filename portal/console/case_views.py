@@ -12,6 +12,7 @@ from portal.access import staff_required
 from portal.auth.forms import ConfirmForm
 from portal.console.forms import (
     ActOnBehalfForm,
+    AddressOnBehalfForm,
     AssignForm,
     CreditForm,
     NoteForm,
@@ -19,13 +20,15 @@ from portal.console.forms import (
     RefundForm,
     ReplyForm,
     StatusForm,
+    SwapOnBehalfForm,
 )
 from portal.console.views import bp
-from portal.i18n import ACTION_TITLES, status_label
+from portal.i18n import ACTION_TITLES, country_name, money, status_label
 from portal.models import CaseStatus, Channel, OrderStatus, StaffRole
-from portal.services import account, credits, customers, inbox, payments, saved_replies, staff as staff_service
+from portal.services import account, addresses, credits, customers, inbox, payments, saved_replies
+from portal.services import staff as staff_service
 from portal.services import subscriptions
-from portal.services.errors import DomainError
+from portal.services.errors import DomainError, NotFound
 from portal.web import request_id
 
 # What an agent can do for the customer from the case, through the same services as the portal.
@@ -67,8 +70,9 @@ def _case_page(case, status: int = 200, **forms):
     status_form.status.choices = [(s.value, status_label(s)) for s in CaseStatus]
     assign_form = AssignForm(formdata=None, assignee=case.assignee_id or 0)
     assign_form.assignee.choices = [(0, _("Nobody"))] + [(s.id, s.name) for s in staff_service.list_staff() if s.active]
-    act_form = refund_form = None
+    act_form = refund_form = swap_form = address_form = None
     if customer is not None:
+        swap_form, address_form = _swap_form(customer, formdata=None), _address_form(customer, formdata=None)
         act_form = ActOnBehalfForm(formdata=None)
         act_form.subscription_id.choices = [(s.id, f"#{s.id} {s.items[0].variant.product.name} ({status_label(s.status)})")
                                             for s in customer.subscriptions]
@@ -84,8 +88,31 @@ def _case_page(case, status: int = 200, **forms):
         reply_form=reply_form, note_form=forms.get("note_form") or NoteForm(formdata=None),
         status_form=status_form, assign_form=assign_form,
         credit_form=forms.get("credit_form") or CreditForm(formdata=None),
-        act_form=act_form, refund_form=refund_form,
+        act_form=act_form, refund_form=refund_form, swap_form=swap_form, address_form=address_form,
     ), status
+
+
+def _swap_form(customer, formdata):
+    """formdata: the posted form, or None for an empty one to show."""
+    form = SwapOnBehalfForm(formdata=formdata)
+    live = [s for s in customer.subscriptions if s.status.value != "cancelled"]
+    form.item_id.choices = [(item.id, f"#{s.id} {item.quantity} × {item.variant.display_name}")
+                            for s in live for item in s.items]
+    choices = {}
+    for s in live:
+        for item_id, variants in subscriptions.swap_choices(s).items():
+            choices.update({v.id: f"{v.display_name} · {money(v.price_minor, v.currency)}" for v in variants})
+    form.variant_id.choices = sorted(choices.items())
+    return form
+
+
+def _address_form(customer, formdata):
+    form = AddressOnBehalfForm(formdata=formdata)
+    form.subscription_id.choices = [(0, _("All subscriptions"))] + [
+        (s.id, f"#{s.id} {s.items[0].variant.product.name}") for s in customer.subscriptions
+        if s.status.value != "cancelled"]
+    form.country.choices = [(code, country_name(code)) for code in addresses.shipping_countries()]
+    return form
 
 
 @bp.route("/cases/<int:case_id>")
@@ -206,6 +233,56 @@ def act(case_id: int):
             payments.order_now(actor, subscription, subscription.version)
         else:
             subscriptions.apply(actor, subscription, action, subscription.version, **params)
+    except DomainError as error:
+        flash(error.message, "error")
+        return _case_page(case, error.status)
+    flash(_("Done for the customer; they have been emailed."), "success")
+    return _back(case)
+
+
+def _customer_of(case):
+    if case.customer_id is None:
+        raise NotFound()
+    return customers.get_customer(case.customer_id)
+
+
+@bp.route("/cases/<int:case_id>/swap", methods=["POST"])
+@staff_required(StaffRole.AGENT)
+def swap(case_id: int):
+    case = inbox.get_case(case_id)
+    customer = _customer_of(case)
+    form = _swap_form(customer, request.form)
+    if not form.validate_on_submit():
+        return _case_page(case, 400)
+    subscription = next((s for s in customer.subscriptions if any(i.id == form.item_id.data for i in s.items)), None)
+    if subscription is None:
+        raise NotFound()
+    try:
+        subscriptions.apply(current_user.actor(request_id()), subscription, "swap", subscription.version,
+                            item_id=form.item_id.data, variant_id=form.variant_id.data, quantity=form.quantity.data)
+    except DomainError as error:
+        flash(error.message, "error")
+        return _case_page(case, error.status)
+    flash(_("Done for the customer; they have been emailed."), "success")
+    return _back(case)
+
+
+@bp.route("/cases/<int:case_id>/address", methods=["POST"])
+@staff_required(StaffRole.AGENT)
+def address(case_id: int):
+    case = inbox.get_case(case_id)
+    customer = _customer_of(case)
+    form = _address_form(customer, request.form)
+    if not form.validate_on_submit():
+        return _case_page(case, 400)
+    data = addresses.AddressInput(**{f: getattr(form, f).data or "" for f in (
+        "name", "line1", "line2", "city", "region", "postal_code", "country")})
+    try:
+        addresses.change_shipping_address(current_user.actor(request_id()), customer, data,
+                                          form.subscription_id.data or None)
+    except addresses.InvalidAddress as error:
+        flash(" ".join(str(message) for message in error.errors.values()), "error")
+        return _case_page(case, 400)
     except DomainError as error:
         flash(error.message, "error")
         return _case_page(case, error.status)

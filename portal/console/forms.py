@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DecimalField,
+    IntegerField,
     PasswordField,
     SearchField,
     SelectField,
@@ -73,3 +74,21 @@ class RefundForm(FlaskForm):
     amount = DecimalField(_l("Amount to refund"), places=2, validators=[InputRequired(_l("Enter an amount.")),
                                                                        NumberRange(min=0.01, max=10000)])
     reason = StringField(_l("Reason"), validators=[InputRequired(_l("Enter a reason.")), Length(max=300)])
+
+
+class SwapOnBehalfForm(FlaskForm):
+    item_id = SelectField(_l("Item"), coerce=int)
+    variant_id = SelectField(_l("Change to"), coerce=int)
+    quantity = IntegerField(_l("Quantity"), default=1, validators=[InputRequired(_l("Enter a quantity.")),
+                                                                   NumberRange(1, 20)])
+
+
+class AddressOnBehalfForm(FlaskForm):
+    subscription_id = SelectField(_l("For"), coerce=int)
+    name = StringField(_l("Full name"), validators=[Length(max=200)])
+    line1 = StringField(_l("Street and number"), validators=[Length(max=200)])
+    line2 = StringField(_l("Apartment, floor (optional)"), validators=[Length(max=200)])
+    postal_code = StringField(_l("Postal code"), validators=[Length(max=20)])
+    city = StringField(_l("Town or city"), validators=[Length(max=100)])
+    region = StringField(_l("State or province (if needed)"), validators=[Length(max=100)])
+    country = SelectField(_l("Country"))

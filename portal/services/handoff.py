@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import (
-    AuditEvent,
     CancelAttempt,
     Case,
     CaseMessage,
