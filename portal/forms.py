@@ -1,8 +1,9 @@
 """Field validators shared by the forms of several blueprints."""
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField
+from wtforms import EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
+from portal.services.addresses import AddressInput
 from portal.services.passwords import MIN_LENGTH
 
 
@@ -24,3 +25,21 @@ def new_password_validators() -> list:
         DataRequired(_l("Enter a new password.")),
         Length(min=MIN_LENGTH, max=200, message=_l("Use at least %(min)d characters.", min=MIN_LENGTH)),
     ]
+
+
+class AddressFields:
+    """The fields of a shipping address, shared by the subscriber's and the agent's forms.
+
+    (WTForms collects fields from every base class, so a plain mixin is enough.)"""
+
+    name = StringField(_l("Full name"), validators=[Length(max=200)])
+    line1 = StringField(_l("Street and number"), validators=[Length(max=200)])
+    line2 = StringField(_l("Apartment, floor (optional)"), validators=[Length(max=200)])
+    postal_code = StringField(_l("Postal code"), validators=[Length(max=20)])
+    city = StringField(_l("Town or city"), validators=[Length(max=100)])
+    region = StringField(_l("State or province (if needed)"), validators=[Length(max=100)])
+    country = SelectField(_l("Country"))
+
+    def address_input(self) -> AddressInput:
+        return AddressInput(**{name: getattr(self, name).data or "" for name in (
+            "name", "line1", "line2", "city", "region", "postal_code", "country")})

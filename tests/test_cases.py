@@ -366,3 +366,39 @@ def test_swap_and_address_on_behalf(app, client, customer_sub, agent):
         actors = {e.action: e.actor_label for e in db.session.scalars(select(AuditEvent).where(
             AuditEvent.action.in_(["subscription.swap", "subscription.address"])))}
         assert actors == {"subscription.swap": "agent@staff.example", "subscription.address": "agent@staff.example"}
+
+
+def test_case_from_a_declined_payment_carries_the_failed_order(app, client, customer_sub):
+    from portal.models import Order, OrderStatus
+
+    with app.app_context():
+        order = db.session.scalar(select(Order).where(Order.subscription_id == customer_sub)
+                                  .order_by(Order.scheduled_for))
+        order.status, order.failure_code = OrderStatus.FAILED, "card_declined"
+        db.session.commit()
+        order_id = order.id
+    sign_in_customer(app, client, "helpme@example.com")
+    page = client.get("/payment")
+    assert 'href="/help?topic=payment&amp;from=/payment"' in page.text
+    _open_case(client, "My card keeps failing", "payment", "/payment")
+    snap = _case(app).snapshot
+    assert snap["payment"]["failed_orders"][0]["id"] == order_id
+    assert snap["payment"]["failed_orders"][0]["failure_code"] == "card_declined"
+    assert snap["source_page"] == "/payment"
+
+
+def test_merchant_sets_the_agent_credit_limit(app, customer_sub, agent):
+    with app.app_context():
+        factories.staff(StaffRole.ADMIN, "owner@staff.example")
+    admin = app.test_client()
+    sign_in_staff(admin, "owner@staff.example")
+    page = admin.get("/admin/policies")
+    assert 'value="20.00"' in page.text
+    assert admin.post("/admin/policies", data={**form_fields(page.text, "narrow"),
+                                               "agent_credit_limit": "5.00"}).status_code == 302
+    with app.app_context():
+        case = inbox.receive(Channel.EMAIL, "helpme@example.com", "late", "email:limit")
+        from portal.services import credits
+
+        staff = db.session.get(factories.StaffUser, agent)
+        assert credits.request_credit(staff, case, 600, "late").status.value == "pending"

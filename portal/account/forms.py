@@ -18,7 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from portal.forms import email_field, new_password_validators
+from portal.forms import AddressFields, email_field, new_password_validators
 from portal.services.policy import parse_interval
 
 
@@ -96,15 +96,8 @@ class RescheduleForm(ActionForm):
         return {"new_date": self.new_date.data}
 
 
-class AddressForm(FlaskForm):
+class AddressForm(AddressFields, FlaskForm):
     version = HiddenField()
-    name = StringField(_l("Full name"), validators=[Length(max=200)])
-    line1 = StringField(_l("Street and number"), validators=[Length(max=200)])
-    line2 = StringField(_l("Apartment, floor (optional)"), validators=[Length(max=200)])
-    postal_code = StringField(_l("Postal code"), validators=[Length(max=20)])
-    city = StringField(_l("Town or city"), validators=[Length(max=100)])
-    region = StringField(_l("State or province (if needed)"), validators=[Length(max=100)])
-    country = SelectField(_l("Country"))
     apply_to_all = BooleanField(_l("Use this address for all my subscriptions"))
 
 

@@ -210,8 +210,7 @@ def address(subscription_id: int | None):
     form = _address_form(subscription or next(iter(customer.subscriptions), None))
     status = 200
     if form.validate_on_submit():
-        data = addresses.AddressInput(**{f: getattr(form, f).data or "" for f in (
-            "name", "line1", "line2", "city", "region", "postal_code", "country")})
+        data = form.address_input()
         target = None if (form.apply_to_all.data or subscription is None) else subscription.id
         try:
             changed = addresses.change_shipping_address(_actor(), customer, data, target)

@@ -2,6 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DecimalField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -59,6 +60,9 @@ class PolicyForm(FlaskForm):
     dunning_final_action = SelectField(_l("After the last failed retry"), choices=[
         SelectChoice("pause", _l("Pause the subscription")), SelectChoice("cancel", _l("Cancel the subscription"))])
 
+    agent_credit_limit = DecimalField(_l("Credit an agent may give per case without approval"), places=2,
+                                      validators=[InputRequired(_l("Enter a number.")), NumberRange(0, 100000)])
+
     def validate_dunning_retry_days(self, field) -> None:
         self.validate_pause_cycle_options(field)
 
@@ -81,6 +85,7 @@ class PolicyForm(FlaskForm):
             "discount_cooldown_days": self.discount_cooldown_days.data,
             "dunning_retry_days": _int_list(self.dunning_retry_days.data),
             "dunning_final_action": self.dunning_final_action.data,
+            "agent_credit_limit_minor": int(self.agent_credit_limit.data * 100),
         }
 
 

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from portal.access import staff_required
 from dataclasses import asdict
+from decimal import Decimal
 
 from portal.admin.forms import (
     CancelReasonForm,
@@ -81,6 +82,7 @@ def policies():
         "pause_cycle_options": ", ".join(map(str, current.pause_cycle_options)),
         "allowed_intervals": ", ".join(current.allowed_intervals),
         "dunning_retry_days": ", ".join(map(str, current.dunning_retry_days)),
+        "agent_credit_limit": Decimal(current.agent_credit_limit_minor).scaleb(-2),
     })
     status = 200
     if form.validate_on_submit():

@@ -275,8 +275,7 @@ def address(case_id: int):
     form = _address_form(customer, request.form)
     if not form.validate_on_submit():
         return _case_page(case, 400)
-    data = addresses.AddressInput(**{f: getattr(form, f).data or "" for f in (
-        "name", "line1", "line2", "city", "region", "postal_code", "country")})
+    data = form.address_input()
     try:
         addresses.change_shipping_address(current_user.actor(request_id()), customer, data,
                                           form.subscription_id.data or None)

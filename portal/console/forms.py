@@ -12,7 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 
-from portal.forms import new_password_validators
+from portal.forms import AddressFields, new_password_validators
 
 
 class CustomerSearchForm(FlaskForm):
@@ -83,12 +83,5 @@ class SwapOnBehalfForm(FlaskForm):
                                                                    NumberRange(1, 20)])
 
 
-class AddressOnBehalfForm(FlaskForm):
+class AddressOnBehalfForm(AddressFields, FlaskForm):
     subscription_id = SelectField(_l("For"), coerce=int)
-    name = StringField(_l("Full name"), validators=[Length(max=200)])
-    line1 = StringField(_l("Street and number"), validators=[Length(max=200)])
-    line2 = StringField(_l("Apartment, floor (optional)"), validators=[Length(max=200)])
-    postal_code = StringField(_l("Postal code"), validators=[Length(max=20)])
-    city = StringField(_l("Town or city"), validators=[Length(max=100)])
-    region = StringField(_l("State or province (if needed)"), validators=[Length(max=100)])
-    country = SelectField(_l("Country"))

@@ -100,6 +100,8 @@ def _validate(policy: Policy) -> None:
         raise InvalidPolicy(_l("The longest pause must be between 7 and 365 days."))
     if any(not 1 <= days <= 30 for days in policy.dunning_retry_days) or len(policy.dunning_retry_days) > 6:
         raise InvalidPolicy(_l("Payment retries must be up to six numbers of days from 1 to 30."))
+    if not 0 <= policy.agent_credit_limit_minor <= 10_000_000:
+        raise InvalidPolicy(_l("The agent credit limit must be between 0 and 100,000."))
     if policy.dunning_final_action not in ("pause", "cancel"):
         raise InvalidPolicy(_l("After the last failed retry, choose pause or cancel."))
     if not 0 <= policy.discount_cooldown_days <= 730:
