@@ -54,6 +54,10 @@ def test_demo_data_states_and_idempotence(app):
     assert runner.invoke(args=["demo-data"]).exit_code == 0
     with app.app_context():
         assert _counts() == first
+        from portal.models import Case
+
+        [case] = db.session.scalars(select(Case)).all()
+        assert case.issue_type == "payment" and case.snapshot["payment"]["failed_orders"]
     assert sign_in_staff(app.test_client(), "admin@example.com", "demo-password").status_code == 302
 
 

@@ -24,7 +24,8 @@ from portal.models import (
     SubscriptionStatus,
     Variant,
 )
-from portal.services import subscriptions
+from portal.services import handoff, subscriptions
+from portal.services.actors import Actor
 from portal.services.clock import today
 from portal.services.passwords import hash_password
 
@@ -156,4 +157,8 @@ def load(demo_password: str) -> list[str]:
     db.session.commit()
     # Upcoming orders come from the schedule itself, as for any real subscription.
     subscriptions.roll_forward()
+    # Something for the agent console to show: a subscriber whose payment failed asks for help.
+    if not handoff.customer_cases(carol):
+        handoff.open_case(Actor.for_customer(carol), carol, issue_type="payment", source_page="/payment",
+                          message="My payment failed but my card is fine. Can you check?")
     return [alice.email, bob.email, carol.email, dave.email, erin.email] + [s[0] for s in STAFF]
