@@ -18,6 +18,7 @@ from portal.models import (
     CreditRequest,
     OutboundMessage,
     OutboxEmail,
+    Payment,
     StaffRole,
     Subscription,
     SubscriptionStatus,
@@ -402,3 +403,30 @@ def test_merchant_sets_the_agent_credit_limit(app, customer_sub, agent):
 
         staff = db.session.get(factories.StaffUser, agent)
         assert credits.request_credit(staff, case, 600, "late").status.value == "pending"
+
+
+def test_refund_skip_and_cancel_on_behalf(app, due, agent):
+    from portal.models import Order, OrderStatus
+    from portal.services import payments
+
+    sub_id = due()
+    with app.app_context():
+        payments.run_renewals()
+        paid = db.session.scalar(select(Order.id).where(Order.status == OrderStatus.PAID))
+        case_id = inbox.receive(Channel.EMAIL, "payer@example.com", "Bag was torn", "email:refund").id
+    console = app.test_client()
+    sign_in_staff(console, "agent@staff.example")
+    page = console.get(f"/console/cases/{case_id}")
+    refunded = console.post(f"/console/cases/{case_id}/refund", data={
+        **form_fields(page.text, "refund-form"), "order_id": paid, "amount": "3.50", "reason": "torn bag"})
+    assert refunded.status_code == 302
+    act = form_fields(page.text, "act-form")
+    assert console.post(f"/console/cases/{case_id}/act", data={**act, "subscription_id": sub_id,
+                                                                "action": "skip_next"}).status_code == 302
+    assert console.post(f"/console/cases/{case_id}/act", data={**act, "subscription_id": sub_id,
+                                                                "action": "cancel"}).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(Payment.refunded_minor)) == 350
+        assert db.session.get(Subscription, sub_id).status is SubscriptionStatus.CANCELLED
+        done = set(db.session.scalars(select(AuditEvent.action).where(AuditEvent.actor_label == "agent@staff.example")))
+        assert {"payment.refunded", "subscription.skip", "subscription.cancel"} <= done
