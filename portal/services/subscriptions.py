@@ -618,14 +618,6 @@ def roll_forward() -> int:
     return changed
 
 
-def get_for_customer(customer_id: int, subscription_id: int) -> Subscription:
-    subscription = db.session.scalar(select(Subscription).where(
-        Subscription.id == subscription_id, Subscription.customer_id == customer_id))
-    if subscription is None:
-        raise NotFound()
-    return subscription
-
-
 @dataclass(frozen=True)
 class UpcomingOrder:
     order: Order
