@@ -25,22 +25,11 @@ from portal.console.forms import (
 from portal.console.views import bp
 from portal.i18n import ACTION_TITLES, country_name, money, status_label
 from portal.models import CaseStatus, Channel, OrderStatus, StaffRole
-from portal.services import account, addresses, credits, customers, inbox, payments, saved_replies
+from portal.services import account, addresses, agent_actions, credits, customers, inbox, payments, saved_replies
 from portal.services import staff as staff_service
 from portal.services import subscriptions
 from portal.services.errors import DomainError, NotFound
 from portal.web import request_id
-
-# What an agent can do for the customer from the case, through the same services as the portal.
-ON_BEHALF = {
-    "skip_next": ("skip", {}),
-    "pause": ("pause", {"cycles": 1}),
-    "resume": ("resume", {}),
-    "order_now": ("order_now", {}),
-    "cancel": ("cancel", {"mode": "now"}),
-    "reactivate": ("reactivate", {}),
-}
-
 
 def _to_minor(amount: Decimal, currency: str) -> int:
     return int((amount * (10 ** get_currency_precision(currency))).to_integral_value())
@@ -77,7 +66,7 @@ def _case_page(case, status: int = 200, **forms):
         act_form.subscription_id.choices = [(s.id, f"#{s.id} {s.items[0].variant.product.name} ({status_label(s.status)})")
                                             for s in customer.subscriptions]
         act_form.action.choices = [(key, str(ACTION_TITLES.get(action, _("Cancel subscription") if action == "cancel"
-                                                               else action))) for key, (action, _p) in ON_BEHALF.items()]
+                                                               else action))) for key, (action, _p) in agent_actions.ON_BEHALF.items()]
         paid = [o for o in account.dashboard(customer).past_orders if o.status is OrderStatus.PAID]
         refund_form = RefundForm(formdata=None)
         refund_form.order_id.choices = [(o.id, f"#{o.id} · {o.scheduled_for.isoformat()}") for o in paid]
@@ -216,23 +205,12 @@ def act(case_id: int):
     customer = customers.get_customer(case.customer_id)
     form = ActOnBehalfForm()
     form.subscription_id.choices = [(s.id, "") for s in customer.subscriptions]
-    form.action.choices = [(key, key) for key in ON_BEHALF]
+    form.action.choices = [(key, key) for key in agent_actions.ON_BEHALF]
     if not form.validate_on_submit():
         return _case_page(case, 400)
     subscription = account.get_subscription(customer, form.subscription_id.data)
-    action, params = ON_BEHALF[form.action.data]
     try:
-        if action == "skip":
-            entry = next((e for e in subscriptions.upcoming(subscription)
-                          if not e.locked and e.order.status is OrderStatus.SCHEDULED), None)
-            if entry is None:
-                raise subscriptions.PolicyRefusal(_("There is no order that can still be skipped."), code="nothing_to_skip")
-            params = {"order_id": entry.order.id}
-        actor = current_user.actor(request_id())
-        if action == "order_now":
-            payments.order_now(actor, subscription, subscription.version)
-        else:
-            subscriptions.apply(actor, subscription, action, subscription.version, **params)
+        agent_actions.act(current_user.actor(request_id()), subscription, form.action.data)
     except DomainError as error:
         flash(error.message, "error")
         return _case_page(case, error.status)

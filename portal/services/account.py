@@ -84,10 +84,9 @@ def dashboard(customer: Customer) -> Dashboard:
     next_skippable = {}
     for subscription in subscriptions:
         if subscription.status is SubscriptionStatus.ACTIVE:
-            entry = next((e for e in subscription_service.upcoming(subscription)
-                          if not e.locked and e.order.status is OrderStatus.SCHEDULED), None)
-            if entry:
-                next_skippable[subscription.id] = entry.order
+            order = subscription_service.next_skippable(subscription)
+            if order is not None:
+                next_skippable[subscription.id] = order
     return Dashboard(
         customer=customer,
         subscriptions=subscriptions,

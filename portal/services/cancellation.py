@@ -203,9 +203,8 @@ def _concrete(subscription: Subscription, spec: dict[str, Any], rules) -> dict[s
     if kind == "pause":
         return {"cycles": min(rules.pause_cycle_options)}
     if kind == "skip":
-        entry = next((e for e in subscriptions.upcoming(subscription)
-                      if not e.locked and e.order.status.value == "scheduled"), None)
-        return {"order_id": entry.order.id} if entry else None
+        order = subscriptions.next_skippable(subscription)
+        return {"order_id": order.id} if order else None
     if kind == "frequency":
         current = (subscription.interval_unit, subscription.interval_count)
         longer = [choice for choice in rules.intervals()

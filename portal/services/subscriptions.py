@@ -630,5 +630,11 @@ def upcoming(subscription: Subscription) -> list[UpcomingOrder]:
             for row in _upcoming_rows(subscription, ctx.today)]
 
 
+def next_skippable(subscription: Subscription) -> Order | None:
+    """The first upcoming order that is neither skipped nor being prepared."""
+    return next((entry.order for entry in upcoming(subscription)
+                 if not entry.locked and entry.order.status is OrderStatus.SCHEDULED), None)
+
+
 def reschedule_bounds() -> tuple[date, date]:
     return reschedule_window(_context())
