@@ -44,8 +44,7 @@ def add_card():
         flash(_("The card could not be saved. Please try again."), "error")
         return redirect(url_for("account.payment")), 303
     try:
-        payments.save_card(_actor(), current_user.customer, setup_intent)
-        paid = payments.retry_failed_orders(_actor(), current_user.customer)
+        paid = payments.add_card_and_retry(_actor(), current_user.customer, setup_intent)
     except DomainError as error:
         flash(error.message, "error")
         return redirect(url_for("account.payment")), 303

@@ -447,3 +447,9 @@ def event_card(method: dict, detached: bool = False) -> str:
     local.brand, local.last4 = card.get("brand", local.brand), card.get("last4", local.last4)
     local.exp_month, local.exp_year = int(card.get("exp_month") or 0), int(card.get("exp_year") or 0)
     return f"card {method.get('id')} up to date"
+
+
+def add_card_and_retry(actor: Actor, customer: Customer, setup_intent_id: str) -> list[Payment]:
+    """The card page's save: keep the new card, then charge failed orders with it at once."""
+    save_card(actor, customer, setup_intent_id)
+    return retry_failed_orders(actor, customer)
