@@ -38,10 +38,10 @@ def request_credit(staff: StaffUser, case: Case, amount_minor: int, reason: str,
     audit.record(Actor.for_staff(staff, request_id), "case.credit_requested", subject_type="case", subject_id=case.id,
                  customer_id=customer.id, after={"amount_minor": amount_minor, "status": request.status.value,
                                                  "limit_minor": limit})
-    db.session.commit()
     if within:
         payments.add_credit(Actor.for_staff(staff, request_id), customer, amount_minor, currency,
-                            f"case {case.id}: {request.reason}")
+                            f"case {case.id}: {request.reason}", commit=False)
+    db.session.commit()
     return request
 
 
@@ -63,10 +63,11 @@ def decide(manager: StaffUser, request_id_: int, approve: bool, request_id: str 
     audit.record(Actor.for_staff(manager, request_id), "case.credit_decided", subject_type="case",
                  subject_id=request.case_id, customer_id=request.customer_id,
                  after={"approved": approve, "amount_minor": request.amount_minor})
-    db.session.commit()
     if approve:
         payments.add_credit(Actor.for_staff(manager, request_id), db.session.get(Customer, request.customer_id),
-                            request.amount_minor, request.currency, f"case {request.case_id}: {request.reason}")
+                            request.amount_minor, request.currency, f"case {request.case_id}: {request.reason}",
+                            commit=False)
+    db.session.commit()
     return request
 
 

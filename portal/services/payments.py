@@ -63,7 +63,10 @@ def credit_balance(customer_id: int, currency: str) -> int:
         CreditEntry.customer_id == customer_id, CreditEntry.currency == currency))
 
 
-def add_credit(actor: Actor, customer: Customer, amount_minor: int, currency: str, reason: str) -> CreditEntry:
+def add_credit(actor: Actor, customer: Customer, amount_minor: int, currency: str, reason: str,
+               *, commit: bool = True) -> CreditEntry:
+    """Credit the customer's ledger. With commit=False it joins the caller's transaction (a
+    support credit is recorded together with its request)."""
     if amount_minor <= 0:
         raise DomainError(_l("A credit must be more than zero."), code="invalid_credit")
     entry = CreditEntry(customer_id=customer.id, amount_minor=amount_minor, currency=currency, reason=reason)
@@ -71,7 +74,8 @@ def add_credit(actor: Actor, customer: Customer, amount_minor: int, currency: st
     audit.record(actor, "payment.credit_added", subject_type="customer", subject_id=customer.id,
                  customer_id=customer.id, after={"amount_minor": amount_minor, "currency": currency,
                                                  "reason": reason})
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return entry
 
 
