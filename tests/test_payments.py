@@ -272,3 +272,21 @@ def test_failed_payment_email_link_leads_to_paying_with_a_new_card(app, due):
     assert "Your failed order has been paid. Thank you!" in messages
     assert _orders(app, sub_id)[0][1] is OrderStatus.PAID
     assert browser.get(path).status_code == 400  # the link worked once
+
+
+def test_credit_held_by_an_order_that_is_never_paid_comes_back(app, due):
+    due(DECLINE)
+    with app.app_context():
+        customer = db.session.scalar(select(Customer))
+        payments.add_credit(Actor.system("test"), customer, 300, "EUR", "goodwill")
+        payments.run_renewals()
+        assert payments.credit_balance(customer.id, "EUR") == 0  # held by the failed order
+        for _ in range(3):
+            order = db.session.scalar(select(Order).where(Order.status == OrderStatus.FAILED))
+            order.next_retry_at = utcnow() - timedelta(seconds=1)
+            db.session.commit()
+            payments.run_renewals()
+        order = db.session.scalar(select(Order).where(Order.status == OrderStatus.FAILED))
+        assert order.next_retry_at is None and order.credit_applied_minor == 0
+        assert payments.credit_balance(customer.id, "EUR") == 300
+    assert [intent.amount for intent in payment_intents(app)] == [900, 900, 900, 900]

@@ -291,6 +291,11 @@ def _schedule_retry(order: Order, customer: Customer) -> None:
                                   retry_on=order.next_retry_at.date(), url=link)
         return
     order.next_retry_at = None
+    if order.credit_applied_minor:
+        # The order will not be paid automatically any more: the credit it held goes back.
+        db.session.add(CreditEntry(customer_id=order.customer_id, amount_minor=order.credit_applied_minor,
+                                   currency=order.currency, reason="returned: order not paid", order_id=order.id))
+        order.credit_applied_minor = 0
     if order.subscription_id:
         subscriptions.end_after_failed_payments(db.session.get(Subscription, order.subscription_id),
                                                 rules.dunning_final_action)
