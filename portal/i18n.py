@@ -1,18 +1,13 @@
-"""Language and timezone choice, and formatting money and dates for the viewer."""
+"""Language and timezone choice for the request, translated labels, and template helpers."""
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
-
-from babel.numbers import get_currency_precision
 from flask import Flask, current_app, request, session
-from flask_babel import format_currency, format_date, format_datetime, get_locale, ngettext
+from flask_babel import get_locale, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from portal.formatting import LANGUAGE_NAMES, local_date, money
 from portal.models import ActorType, CaseStatus, IntervalUnit, OrderStatus, Outcome, StaffRole, SubscriptionStatus
-
-LANGUAGE_NAMES = {"en": "English", "es": "Español", "de": "Deutsch"}
 
 STATUS_LABELS = {
     SubscriptionStatus.ACTIVE: _l("Active"),
@@ -51,24 +46,6 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     return current_app.config["MERCHANT_TIMEZONE"]
-
-
-def minor_to_decimal(amount_minor: int, currency: str) -> Decimal:
-    return Decimal(amount_minor).scaleb(-get_currency_precision(currency))
-
-
-def money(amount_minor: int | None, currency: str) -> str:
-    if amount_minor is None:
-        return ""
-    return format_currency(minor_to_decimal(amount_minor, currency), currency)
-
-
-def local_date(value: date | datetime | None, style: str = "medium") -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return format_datetime(value, style)
-    return format_date(value, style)
 
 
 # What each recorded action is called on the activity page, in emails and in the console.
@@ -156,26 +133,6 @@ def interval_label(unit: IntervalUnit, count: int) -> str:
     if unit is IntervalUnit.WEEK:
         return ngettext("Every week", "Every %(num)d weeks", count)
     return ngettext("Every month", "Every %(num)d months", count)
-
-
-class LazyDate:
-    """A date inside a translatable message, formatted when the message is shown."""
-
-    def __init__(self, value: date):
-        self.value = value
-
-    def __str__(self) -> str:
-        return local_date(self.value)
-
-
-class LazyMoney:
-    """An amount inside a translatable message, formatted when the message is shown."""
-
-    def __init__(self, amount_minor: int, currency: str):
-        self.amount_minor, self.currency = amount_minor, currency
-
-    def __str__(self) -> str:
-        return money(self.amount_minor, self.currency)
 
 
 def register_template_helpers(app: Flask) -> None:

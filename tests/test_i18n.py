@@ -10,7 +10,7 @@ import pytest
 from babel.messages.pofile import read_po
 from flask_babel import force_locale
 
-from portal.i18n import local_date, money
+from portal.formatting import local_date, money
 from tests import factories
 from tests.helpers import sign_in_customer
 

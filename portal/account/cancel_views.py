@@ -8,7 +8,7 @@ from flask_login import current_user
 from portal.access import customer_required
 from portal.account.forms import ActionForm, CancelConfirmForm, CancelOfferForm, CancelReasonForm
 from portal.account.views import bp
-from portal.i18n import LazyDate
+from portal.formatting import LazyDate
 from portal.services import account, cancellation, policy
 from portal.services.errors import ConcurrentChange, DomainError
 from portal.web import request_id

@@ -29,7 +29,8 @@ from portal.account.forms import (
     SwapForm,
 )
 from portal.auth.forms import ConfirmForm
-from portal.i18n import LANGUAGE_NAMES, action_label, country_name, interval_label, money
+from portal.formatting import LANGUAGE_NAMES, money
+from portal.i18n import action_label, country_name, interval_label
 from portal.services import account, addresses, customers, payments, policy, profile, subscriptions
 from portal.services.errors import ConcurrentChange, DomainError, InvalidCredentials, InvalidToken
 from portal.web import request_id, safe_next

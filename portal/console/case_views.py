@@ -23,7 +23,8 @@ from portal.console.forms import (
     SwapOnBehalfForm,
 )
 from portal.console.views import bp
-from portal.i18n import ACTION_TITLES, country_name, money, status_label
+from portal.formatting import money
+from portal.i18n import ACTION_TITLES, country_name, status_label
 from portal.models import CaseStatus, Channel, OrderStatus, StaffRole
 from portal.services import account, addresses, agent_actions, credits, customers, inbox, payments, saved_replies
 from portal.services import staff as staff_service

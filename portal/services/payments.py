@@ -17,7 +17,7 @@ from sqlalchemy import func, or_, select
 
 from portal.billing import stripe_gateway as gateway
 from portal.extensions import db
-from portal.i18n import LazyMoney
+from portal.formatting import LazyMoney
 from portal.models import (
     ActorType,
     CreditEntry,

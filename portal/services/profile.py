@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.i18n import LANGUAGE_NAMES
+from portal.formatting import LANGUAGE_NAMES
 from portal.models import Customer, TokenPurpose
 from portal.services import audit, auth, notifications
 from portal.services.actors import Actor

@@ -13,7 +13,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.extensions import db
-from portal.i18n import LazyDate
+from portal.formatting import LazyDate
 from portal.models import (
     ActorType,
     Order,

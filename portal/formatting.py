@@ -1,0 +1,50 @@
+"""Money, dates and languages for the viewer's locale. No request or user state: services use it
+to put amounts and dates into messages that are formatted when shown."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from babel.numbers import get_currency_precision
+from flask_babel import format_currency, format_date, format_datetime
+
+LANGUAGE_NAMES = {"en": "English", "es": "Español", "de": "Deutsch"}
+
+
+def minor_to_decimal(amount_minor: int, currency: str) -> Decimal:
+    return Decimal(amount_minor).scaleb(-get_currency_precision(currency))
+
+
+def money(amount_minor: int | None, currency: str) -> str:
+    if amount_minor is None:
+        return ""
+    return format_currency(minor_to_decimal(amount_minor, currency), currency)
+
+
+def local_date(value: date | datetime | None, style: str = "medium") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_datetime(value, style)
+    return format_date(value, style)
+
+
+
+class LazyDate:
+    """A date inside a translatable message, formatted when the message is shown."""
+
+    def __init__(self, value: date):
+        self.value = value
+
+    def __str__(self) -> str:
+        return local_date(self.value)
+
+
+class LazyMoney:
+    """An amount inside a translatable message, formatted when the message is shown."""
+
+    def __init__(self, amount_minor: int, currency: str):
+        self.amount_minor, self.currency = amount_minor, currency
+
+    def __str__(self) -> str:
+        return money(self.amount_minor, self.currency)
