@@ -24,6 +24,7 @@ from portal.models import (
     StaffUser,
     utcnow,
 )
+from portal.models.customers import normalize_phone
 from portal.services import audit, handoff, notifications
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
@@ -39,21 +40,12 @@ class InvalidReply(DomainError):
 # --- matching inbound messages -------------------------------------------------------------------
 
 
-def normalize_phone(raw: str) -> str:
-    digits = re.sub(r"[^\d+]", "", raw or "")
-    return digits if digits.startswith("+") else f"+{digits}" if digits else ""
-
-
 def _customer_for(channel: Channel, sender: str) -> Customer | None:
     if channel is Channel.EMAIL:
         return db.session.scalar(select(Customer).where(Customer.email == sender.strip().lower()))
     if channel is Channel.SMS:
         wanted = normalize_phone(sender)
-        # Phones are stored as typed; compare them normalised.
-        for customer in db.session.scalars(select(Customer).where(Customer.phone.is_not(None))):
-            if normalize_phone(customer.phone) == wanted:
-                return customer
-        return None
+        return db.session.scalar(select(Customer).where(Customer.phone_normalized == wanted)) if wanted else None
     return db.session.scalar(select(Customer).where(Customer.social_handle == sender.strip().lower()))
 
 
