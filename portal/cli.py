@@ -67,7 +67,7 @@ def register(app: Flask) -> None:
                     job()
                 except Exception:  # one failing job must not stop the others or the loop
                     current_app.logger.exception("job %s failed", name)
-                    db.session.rollback()
+                    db.session.remove()
             if once:
                 return
             time.sleep(interval)

@@ -57,9 +57,10 @@ def subscription(owner: Customer, *, status: SubscriptionStatus = SubscriptionSt
                  quantity: int = 1, price_minor: int = 1200,
                  next_order_date: date | None = None) -> Subscription:
     item_variant = variant(price_minor)
+    first = next_order_date or date.today() + timedelta(days=7)
     made = Subscription(
         customer=owner, status=status, interval_unit=IntervalUnit.WEEK, interval_count=2,
-        currency=item_variant.currency, next_order_date=next_order_date or date.today() + timedelta(days=7),
+        currency=item_variant.currency, next_order_date=first, cycle_anchor=first,
         shipping_address=owner.addresses[0],
         payment_method=owner.payment_methods[0] if owner.payment_methods else None,
     )

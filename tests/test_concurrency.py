@@ -47,7 +47,7 @@ def test_a_link_used_from_many_tabs_at_once_signs_in_once(app):
 
     def use_link():
         try:
-            auth.consume_login_token(token)
+            auth.sign_in_with_token(token)
             outcomes.append("signed in")
         except InvalidToken:
             outcomes.append("refused")

@@ -362,7 +362,7 @@ def test_confirmation_email_is_sent_in_the_customers_language(app, client, smtp)
 
 
 def test_month_arithmetic_clamps_to_the_month_end():
-    from portal.services.schedule import add_interval
+    from portal.services.subscriptions.schedule import add_interval
 
     assert add_interval(date(2030, 1, 31), IntervalUnit.MONTH, 1) == date(2030, 2, 28)
     assert add_interval(date(2032, 1, 31), IntervalUnit.MONTH, 1) == date(2032, 2, 29)

@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import AuditEvent, Customer, Order, OrderStatus, Payment, PaymentMethod, PaymentStatus
+from portal.billing import stripe_gateway as gateway
 from portal.services import payments
+from portal.services.payments import charging
 from tests.billing import GOOD, add_card
 
 pytestmark = pytest.mark.usefixtures("fixed_today", "localstripe")
@@ -33,8 +35,8 @@ def event(event_id: str, kind: str, obj: dict) -> dict:
 def _charging_payment(app):
     """A charge made at the provider whose worker died before recording it."""
     with app.app_context():
-        payment = payments._claim()
-        result = payments._charge(payment)
+        payment = db.session.get(Payment, charging._claim())
+        result = charging._charge(payment)
         return payment.id, result.payment_intent_id
 
 
@@ -74,7 +76,7 @@ def test_worker_reporting_after_the_event_changes_nothing(app, client, due):
     assert post_event(client, app, late_failure).json["result"] == f"payment {payment_id} already recorded"
     with app.app_context():
         payment = db.session.get(Payment, payment_id)
-        assert payments.settle(payment, payments.gateway.ChargeResult(intent_id, True), None) is False
+        assert payments.settle(payment, gateway.ChargeResult(intent_id, True), None) is False
         assert payment.status is PaymentStatus.SUCCEEDED
 
 

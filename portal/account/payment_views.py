@@ -1,8 +1,6 @@
 """The subscriber's payment page: saved cards, adding one with Stripe.js, paying a failed order."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -29,8 +27,7 @@ def payment():
         setup = None
         flash(error.message, "error")
     else:
-        parts = urlsplit(setup.js_url)
-        allow_payment_provider(f"{parts.scheme}://{parts.netloc}")
+        allow_payment_provider(setup.origin)
     return render_template("account/payment.html", setup=setup, cards=payments.saved_cards(customer),
                            failed=account.failed_orders(customer), form=ConfirmForm())
 
@@ -40,7 +37,7 @@ def payment():
 def add_card():
     form = ConfirmForm()
     setup_intent = request.form.get("setup_intent", "")
-    if not form.validate_on_submit() or not setup_intent.startswith("seti_"):
+    if not form.validate_on_submit():
         flash(_("The card could not be saved. Please try again."), "error")
         return redirect(url_for("account.payment")), 303
     try:
@@ -53,12 +50,15 @@ def add_card():
     return redirect(url_for("account.payment"))
 
 
-def _report_retries(paid) -> None:
-    for payment in paid:
-        if payment.status.value == "succeeded":
+def _report_retries(outcomes) -> None:
+    for outcome in outcomes:
+        if outcome.paid:
             flash(_("Your failed order has been paid. Thank you!"), "success")
-        elif payment.status.value == "failed":
-            flash(_("The payment for your failed order did not go through with this card either."), "error")
+        elif outcome.pending:
+            flash(_("We are waiting for the payment of your order to be confirmed and will email you."), "success")
+        else:
+            flash(_("The payment for your order did not go through with this card. Please use another card."),
+                  "error")
 
 
 @bp.route("/payment/cards/<int:method_id>/default", methods=["POST"])
@@ -87,5 +87,8 @@ def remove_card(method_id: int):
 @customer_required
 def retry_payment():
     if ConfirmForm().validate_on_submit():
-        _report_retries(payments.retry_failed_orders(_actor(), current_user.customer))
+        outcomes = payments.retry_failed_orders(_actor(), current_user.customer)
+        if not outcomes:
+            flash(_("There is no payment to make right now."), "success")
+        _report_retries(outcomes)
     return redirect(url_for("account.payment"))

@@ -31,7 +31,7 @@ from portal.account.forms import (
 from portal.auth.forms import ConfirmForm
 from portal.formatting import LANGUAGE_NAMES, money
 from portal.i18n import action_label, country_name, interval_label
-from portal.services import account, addresses, customers, payments, policy, profile, subscriptions
+from portal.services import account, actions, addresses, customers, policy, profile, subscriptions
 from portal.services.errors import ConcurrentChange, DomainError, InvalidCredentials, InvalidToken
 from portal.web import request_id, safe_next
 
@@ -138,11 +138,18 @@ ACTION_FORMS = {
 }
 
 
-# Actions that do more than change the schedule (ordering now also charges the order).
-ACTION_APPLY = {
-    "order_now": lambda actor, subscription, action, version, **params: payments.order_now(
-        actor, subscription, version, **params),
-}
+def _flash_done(action: str, result: actions.ActionResult) -> None:
+    charge = result.charge
+    if charge is None:
+        flash(_("Done: %(action)s. We have emailed you a confirmation.", action=action_label(action)), "success")
+    elif charge.paid:
+        flash(_("Done: your order is placed for today and paid. We have emailed you a confirmation."), "success")
+    elif charge.pending:
+        flash(_("Your order is placed for today. We are still waiting for the payment to be confirmed "
+                "and will email you as soon as it is."), "success")
+    else:
+        flash(_("Your order is placed for today, but the payment did not go through. "
+                "Please update your card so we can send it."), "error")
 
 
 def _run_action(subscription, action: str, form: ActionForm, fixed_params: dict):
@@ -158,10 +165,10 @@ def _run_action(subscription, action: str, form: ActionForm, fixed_params: dict)
     params = {**form.params(), **fixed_params}
     try:
         if form.step.data == "confirm":
-            apply = ACTION_APPLY.get(action, subscriptions.apply)
-            apply(_actor(), subscription, action, int(form.version.data or 0), **params)
-            flash(_("Done: %(action)s. We have emailed you a confirmation.", action=action_label(action)),
-                  "success")
+            result = actions.perform(_actor(), subscription, action, int(form.version.data or 0), **params)
+            _flash_done(action, result)
+            if result.charge is not None and result.charge.declined:
+                return redirect(url_for("account.payment"))
             return redirect(url_for("account.subscription", subscription_id=subscription.id))
         impact = subscriptions.preview(_actor(), subscription, action, **params)
     except ConcurrentChange as error:

@@ -72,13 +72,11 @@ def password_login():
     link_form, password_form = _login_forms()
     if password_form.validate_on_submit():
         try:
-            customer = auth.authenticate_customer(
-                password_form.email.data, password_form.password.data, request_id()
-            )
+            principal = auth.sign_in_customer(password_form.email.data, password_form.password.data,
+                                              request.user_agent.string, request_id())
         except InvalidCredentials as error:
             password_form.password.errors.append(error.message)
         else:
-            principal = auth.start_session(customer=customer, user_agent=request.user_agent.string)
             return _sign_in(principal, password_form.next.data, url_for("account.dashboard"))
     return render_template(
         "auth/login.html", link_form=link_form, password_form=password_form, show_password=True
@@ -97,8 +95,7 @@ def login_with_token(token: str):
     form = ConfirmForm(next=request.args.get("next", ""))
     try:
         if form.validate_on_submit():
-            customer = auth.consume_login_token(token, request_id())
-            principal = auth.start_session(customer=customer, user_agent=request.user_agent.string)
+            principal = auth.sign_in_with_token(token, request.user_agent.string, request_id())
             return _sign_in(principal, form.next.data, url_for("account.dashboard"))
         customer = auth.check_login_token(token)
     except InvalidToken as error:
@@ -128,12 +125,12 @@ def staff_login():
     status = 200
     if form.validate_on_submit():
         try:
-            staff = auth.authenticate_staff(form.email.data, form.password.data, request_id())
+            principal = auth.sign_in_staff(form.email.data, form.password.data, request.user_agent.string,
+                                           request_id())
         except InvalidCredentials as error:
             form.password.errors.append(error.message)
             status = 400
         else:
-            principal = auth.start_session(staff=staff, user_agent=request.user_agent.string)
             return _sign_in(principal, form.next.data, url_for("console.queue"))
     elif request.method == "POST":
         status = 400

@@ -26,7 +26,7 @@ from portal.console.views import bp
 from portal.formatting import money
 from portal.i18n import ACTION_TITLES, country_name, status_label
 from portal.models import CaseStatus, Channel, OrderStatus, StaffRole
-from portal.services import account, addresses, agent_actions, credits, customers, inbox, payments, saved_replies
+from portal.services import account, actions, addresses, agent_actions, credits, customers, inbox, payments, saved_replies
 from portal.services import staff as staff_service
 from portal.services import subscriptions
 from portal.services.errors import DomainError, NotFound
@@ -237,8 +237,8 @@ def swap(case_id: int):
     if subscription is None:
         raise NotFound()
     try:
-        subscriptions.apply(current_user.actor(request_id()), subscription, "swap", subscription.version,
-                            item_id=form.item_id.data, variant_id=form.variant_id.data, quantity=form.quantity.data)
+        actions.perform(current_user.actor(request_id()), subscription, "swap", subscription.version,
+                        item_id=form.item_id.data, variant_id=form.variant_id.data, quantity=form.quantity.data)
     except DomainError as error:
         flash(error.message, "error")
         return _case_page(case, error.status)

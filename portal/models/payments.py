@@ -4,10 +4,10 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.models.base import Base, TimestampMixin
+from portal.models.base import Base, TimestampMixin, utcnow
 from portal.models.types import str_enum
 
 if TYPE_CHECKING:
@@ -42,6 +42,10 @@ class Payment(TimestampMixin, Base):
     """One attempt to charge one order. Its id is in the provider's metadata and its key."""
 
     __tablename__ = "payments"
+    __table_args__ = (
+        Index("ix_payments_charging", "attempted_at", postgresql_where=text("status = 'charging'"),
+              sqlite_where=text("status = 'charging'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
@@ -56,6 +60,8 @@ class Payment(TimestampMixin, Base):
     failure_code: Mapped[str | None] = mapped_column(String(64))
     failure_message: Mapped[str | None] = mapped_column(String(300))
     refunded_minor: Mapped[int] = mapped_column(default=0)
+    # When a worker last took this charge on: one left `charging` long after it was crashed on.
+    attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
 
 
@@ -68,5 +74,7 @@ class CreditEntry(TimestampMixin, Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     amount_minor: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
-    reason: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(300))
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    # The support case a credit was given on.
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))

@@ -40,7 +40,13 @@ class Subscription(TimestampMixin, Base):
     interval_unit: Mapped[IntervalUnit] = mapped_column(str_enum(IntervalUnit, "interval_unit"))
     interval_count: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
+    # The next delivery that ships (or, while paused, the resume date); kept for listings.
     next_order_date: Mapped[date | None]
+    # A delivery date of the current cycle: deliveries fall on it plus whole intervals.
+    cycle_anchor: Mapped[date]
+    # When the schedule job must next look at this subscription: the date its first upcoming
+    # delivery leaves the list (empty: as soon as possible). Only active subscriptions have one.
+    refill_on: Mapped[date | None] = mapped_column(index=True)
     paused_until: Mapped[date | None]
     cancelled_at: Mapped[datetime | None]
     # A cancellation scheduled for this date: no orders on or after it; the job ends it then.

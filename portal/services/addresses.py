@@ -7,13 +7,13 @@ from dataclasses import asdict, dataclass
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
 from portal.extensions import db
 from portal.models import Address, Customer, Subscription, SubscriptionStatus
 from portal.services import audit, notifications
 from portal.services.actors import Actor
-from portal.services.errors import ConcurrentChange, DomainError, NotFound
+from portal.services.errors import DomainError, NotFound
+from portal.services.uow import transactional
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,7 @@ def validate(data: AddressInput) -> AddressInput:
     return data
 
 
+@transactional
 def change_shipping_address(actor: Actor, customer: Customer, data: AddressInput,
                             subscription_id: int | None) -> list[Subscription]:
     """Ship one subscription (or, with None, every live one) to a new address."""
@@ -139,12 +140,5 @@ def change_shipping_address(actor: Actor, customer: Customer, data: AddressInput
         audit.record(actor, "subscription.address", subject_type="subscription",
                      subject_id=subscription.id, customer_id=customer.id,
                      before={"address_id": before}, after={"address_id": address.id})
-    notifications.queue_email("address_changed", customer.email,
-                              customer.locale or current_app.config["BABEL_DEFAULT_LOCALE"],
-                              customer_name=customer.name, address=address, count=len(targets))
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise ConcurrentChange()
+    notifications.queue_to_customer("address_changed", customer, address=address, count=len(targets))
     return targets

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from portal.models import Subscription
-from portal.services import payments, subscriptions
+from portal.services import actions, subscriptions
 from portal.services.actors import Actor
 from portal.services.subscriptions import PolicyRefusal
 
@@ -19,14 +19,11 @@ ON_BEHALF: dict[str, tuple[str, dict]] = {
 }
 
 
-def act(actor: Actor, subscription: Subscription, choice: str) -> None:
+def act(actor: Actor, subscription: Subscription, choice: str) -> actions.ActionResult:
     action, params = ON_BEHALF[choice]
     if action == "skip":
         order = subscriptions.next_skippable(subscription)
         if order is None:
             raise PolicyRefusal(_l("There is no order that can still be skipped."), code="nothing_to_skip")
         params = {"order_id": order.id}
-    if action == "order_now":
-        payments.order_now(actor, subscription, subscription.version)
-    else:
-        subscriptions.apply(actor, subscription, action, subscription.version, **params)
+    return actions.perform(actor, subscription, action, subscription.version, **params)

@@ -5,6 +5,7 @@ from typing import Any
 
 from portal.extensions import db
 from portal.models import AuditEvent, Outcome
+from portal.services import uow
 from portal.services.actors import Actor
 
 
@@ -20,7 +21,7 @@ def record(
     outcome: Outcome = Outcome.SUCCESS,
     error_code: str | None = None,
 ) -> AuditEvent:
-    """Add an event to the current transaction; the caller's commit makes it stick."""
+    """Add an event to the current transaction: it lands with the change it describes."""
     event = AuditEvent(
         actor_type=actor.type,
         actor_id=actor.id,
@@ -40,7 +41,6 @@ def record(
 
 
 def record_failure(actor: Actor, action: str, error_code: str, **fields: Any) -> None:
-    """A refused attempt is history too, so it is committed on its own."""
-    db.session.rollback()
-    record(actor, action, outcome=Outcome.FAILURE, error_code=error_code, **fields)
-    db.session.commit()
+    """A refused attempt: kept even though the change it belongs to is rolled back."""
+    uow.keep_after_rollback(
+        lambda: record(actor, action, outcome=Outcome.FAILURE, error_code=error_code, **fields))

@@ -5,7 +5,6 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urlencode
 
 from flask import current_app
 from sqlalchemy import delete, select, update
@@ -24,6 +23,8 @@ from portal.services import audit, notifications
 from portal.services.actors import Actor
 from portal.services.errors import InvalidCredentials, InvalidToken
 from portal.services.passwords import verify_password
+from portal.services.uow import transactional, unit_of_work
+from portal.services.urls import public_url
 
 # Refreshing last_seen_at on every request would turn every page view into a write.
 LAST_SEEN_GRANULARITY = timedelta(minutes=5)
@@ -62,11 +63,10 @@ def issue_token(customer: Customer, purpose: TokenPurpose = TokenPurpose.SIGN_IN
 
 
 def login_url(token: str, next_path: str | None = None) -> str:
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    query = f"?{urlencode({'next': next_path})}" if next_path else ""
-    return f"{base}/login/t/{token}{query}"
+    return public_url("auth.login_with_token", token=token, **({"next": next_path} if next_path else {}))
 
 
+@transactional
 def request_login_link(email: str, locale: str, actor: Actor, next_path: str | None = None) -> None:
     """Email a sign-in link if the address belongs to a customer; say nothing either way."""
     customer = find_customer_by_email(email)
@@ -83,15 +83,14 @@ def request_login_link(email: str, locale: str, actor: Actor, next_path: str | N
     )
     audit.record(actor, "auth.link_requested", subject_type="customer", subject_id=customer.id,
                  customer_id=customer.id)
-    db.session.commit()
 
 
+@transactional
 def create_portal_session_url(customer: Customer, actor: Actor, next_path: str | None = None) -> str:
     """A single-use sign-in URL handed out by a merchant or agent (CLI and API)."""
     token = issue_token(customer)
     audit.record(actor, "auth.portal_session_created", subject_type="customer",
                  subject_id=customer.id, customer_id=customer.id)
-    db.session.commit()
     return login_url(token, next_path)
 
 
@@ -117,7 +116,7 @@ def check_login_token(token: str) -> Customer:
 
 
 def use_token(token: str, purpose: TokenPurpose) -> LoginToken:
-    """Use a link once, inside the caller's transaction.
+    """Use a link once, inside the caller's unit of work.
 
     The conditional UPDATE makes racing requests produce one winner.
     """
@@ -128,30 +127,31 @@ def use_token(token: str, purpose: TokenPurpose) -> LoginToken:
         .returning(LoginToken.id)
     ).scalar()
     if token_id is None:
-        db.session.rollback()
         raise InvalidToken()
     return db.session.get(LoginToken, token_id)
 
 
-def consume_login_token(token: str, request_id: str | None = None) -> Customer:
-    customer = db.session.get(Customer, use_token(token, TokenPurpose.SIGN_IN).customer_id)
-    _record_sign_in(Actor.for_customer(customer, request_id), "auth.signed_in", "customer",
-                    customer.id, customer.id, method="link")
-    return customer
-
-
 def _record_sign_in(actor: Actor, action: str, subject_type: str, subject_id: int,
-                    customer_id: int | None, *, method: str | None = None,
-                    failed: bool = False) -> None:
+                    customer_id: int | None, *, method: str | None = None, failed: bool = False) -> None:
     fields = {"subject_type": subject_type, "subject_id": subject_id, "customer_id": customer_id}
     if failed:
         audit.record_failure(actor, action, InvalidCredentials.code, **fields)
         return
     audit.record(actor, action, after={"method": method} if method else None, **fields)
-    db.session.commit()
 
 
-def authenticate_customer(email: str, password: str, request_id: str | None = None) -> Customer:
+@transactional
+def sign_in_with_token(token: str, user_agent: str | None = None, request_id: str | None = None) -> Principal:
+    """Use a sign-in link (once, whoever races for it) and open a session, together."""
+    customer = db.session.get(Customer, use_token(token, TokenPurpose.SIGN_IN).customer_id)
+    _record_sign_in(Actor.for_customer(customer, request_id), "auth.signed_in", "customer",
+                    customer.id, customer.id, method="link")
+    return start_session(customer=customer, user_agent=user_agent)
+
+
+@transactional
+def sign_in_customer(email: str, password: str, user_agent: str | None = None,
+                     request_id: str | None = None) -> Principal:
     customer = find_customer_by_email(email)
     ok = verify_password(customer.password_hash if customer else None, password)
     if customer is not None:
@@ -159,10 +159,12 @@ def authenticate_customer(email: str, password: str, request_id: str | None = No
                         customer.id, customer.id, method="password", failed=not ok)
     if not ok:
         raise InvalidCredentials()
-    return customer
+    return start_session(customer=customer, user_agent=user_agent)
 
 
-def authenticate_staff(email: str, password: str, request_id: str | None = None) -> StaffUser:
+@transactional
+def sign_in_staff(email: str, password: str, user_agent: str | None = None,
+                  request_id: str | None = None) -> Principal:
     """Deactivated members are refused exactly like a wrong password."""
     staff = db.session.scalar(select(StaffUser).where(StaffUser.email == normalize_email(email)))
     usable = staff is not None and staff.active
@@ -172,7 +174,7 @@ def authenticate_staff(email: str, password: str, request_id: str | None = None)
                         staff.id, None, failed=not ok)
     if not ok:
         raise InvalidCredentials()
-    return staff
+    return start_session(staff=staff, user_agent=user_agent)
 
 
 # --- sessions --------------------------------------------------------------------------------
@@ -211,6 +213,7 @@ class Principal:
         return Actor.for_staff(self.staff, request_id)
 
 
+@transactional
 def start_session(*, customer: Customer | None = None, staff: StaffUser | None = None,
                   user_agent: str | None = None) -> Principal:
     token = secrets.token_urlsafe(32)
@@ -226,7 +229,6 @@ def start_session(*, customer: Customer | None = None, staff: StaffUser | None =
             user_agent=(user_agent or "")[:300] or None,
         )
     )
-    db.session.commit()
     return Principal(token, customer=customer, staff=staff)
 
 
@@ -250,22 +252,21 @@ def load_session(token: str) -> Principal | None:
         principal = Principal(token, customer=customer)
     now = utcnow()
     if now - user_session.last_seen_at > LAST_SEEN_GRANULARITY:
-        user_session.last_seen_at = now
-        db.session.commit()
+        with unit_of_work():
+            user_session.last_seen_at = now
     return principal
 
 
+@transactional
 def end_session(token: str) -> None:
     db.session.execute(delete(UserSession).where(UserSession.token_hash == _digest(token)))
-    db.session.commit()
 
 
 def end_sessions(*, staff_id: int | None = None, customer_id: int | None = None,
                  keep_token: str | None = None) -> None:
     """Sign a person out everywhere (but the current browser, when given).
 
-    Runs inside the caller's transaction, so a role or password change and the sign-out land
-    together.
+    In the caller's unit of work, so a role or password change and the sign-out land together.
     """
     column, value = (
         (UserSession.staff_user_id, staff_id) if staff_id is not None
@@ -277,6 +278,7 @@ def end_sessions(*, staff_id: int | None = None, customer_id: int | None = None,
     db.session.execute(statement)
 
 
+@transactional
 def purge_expired() -> int:
     """Housekeeping for the worker: expired sessions and long-dead sign-in tokens."""
     now = utcnow()
@@ -284,5 +286,4 @@ def purge_expired() -> int:
     removed += db.session.execute(
         delete(LoginToken).where(LoginToken.expires_at <= now - timedelta(days=1))
     ).rowcount
-    db.session.commit()
     return removed

@@ -30,7 +30,8 @@ from portal.models import (
 from portal.services import audit, clock, policy as policy_service, subscriptions
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
-from portal.services.schedule import Impact
+from portal.services.subscriptions.schedule import Impact
+from portal.services.uow import transactional, unit_of_work
 
 MAX_OFFERS = 2
 ABANDONED_AFTER = timedelta(hours=24)
@@ -100,6 +101,7 @@ def reasons(include_disabled: bool = False) -> list[Reason]:
     return [reason for reason in found if include_disabled or reason.enabled]
 
 
+@transactional
 def save_reason(actor: Actor, *, code: str, labels: dict[str, str], position: int, enabled: bool,
                 offers: list[dict[str, Any]]) -> None:
     """Create or update one reason. The first edit turns the defaults into the merchant's own rows."""
@@ -127,7 +129,6 @@ def save_reason(actor: Actor, *, code: str, labels: dict[str, str], position: in
     audit.record(actor, "policy.cancel_reason_saved", subject_type="cancel_reason", before=before,
                  after={"code": code, "labels": row.labels, "enabled": enabled, "offers": offers,
                         "position": position})
-    db.session.commit()
 
 
 def _materialise_defaults() -> None:
@@ -157,6 +158,7 @@ def _record(actor: Actor, attempt: CancelAttempt, action: str, **after) -> None:
                  customer_id=attempt.customer_id, after={"attempt": attempt.id, **after})
 
 
+@transactional
 def start(actor: Actor, subscription: Subscription, reason_code: str | None, reason_text: str) -> CancelAttempt:
     """Step 1. Going back and choosing again updates the same unfinished attempt."""
     if subscription.status is SubscriptionStatus.CANCELLED:
@@ -187,7 +189,6 @@ def start(actor: Actor, subscription: Subscription, reason_code: str | None, rea
     attempt.step = AttemptStep.OFFERS if offers else AttemptStep.CONFIRM
     db.session.flush()
     _record(actor, attempt, "reason_given", reason=attempt.reason_code, offers=attempt.offers_shown)
-    db.session.commit()
     return attempt
 
 
@@ -286,62 +287,51 @@ def _subject(kind: str, params: dict[str, Any]):
     return None
 
 
+@transactional
 def accept_offer(actor: Actor, attempt: CancelAttempt, subscription: Subscription, index: int,
                  expected_version: int) -> str:
-    """Take one of the offers shown. Returns its type."""
+    """Take one of the offers shown, with the change it makes, in one unit of work. Returns its type."""
     if attempt.step is not AttemptStep.OFFERS or not 0 <= index < len(attempt.offers_shown):
         raise StepError()
     stored = attempt.offers_shown[index]
     kind = stored["type"]
-
-    def settle() -> None:
-        attempt.offer_taken = kind
-        attempt.outcome = AttemptOutcome.HANDED_OFF if kind == "talk" else AttemptOutcome.SAVED
-        attempt.step, attempt.finished_at = AttemptStep.DONE, utcnow()
-        _record(actor, attempt, "offer_taken", offer=kind)
-        if kind == "discount":
-            db.session.add(DiscountGrant(customer_id=attempt.customer_id, subscription_id=subscription.id,
-                                         attempt_id=attempt.id, percent=stored["percent"],
-                                         orders=stored["orders"]))
-
-    if kind == "talk":
-        settle()
-        db.session.commit()
-        return kind
-    subscriptions.apply(actor, subscription, _action_of(kind), expected_version, also=settle,
-                        **_stored_params(stored))
+    if kind != "talk":
+        subscriptions.apply(actor, subscription, _action_of(kind), expected_version, **_stored_params(stored))
+    attempt.offer_taken = kind
+    attempt.outcome = AttemptOutcome.HANDED_OFF if kind == "talk" else AttemptOutcome.SAVED
+    attempt.step, attempt.finished_at = AttemptStep.DONE, utcnow()
+    _record(actor, attempt, "offer_taken", offer=kind)
+    if kind == "discount":
+        db.session.add(DiscountGrant(customer_id=attempt.customer_id, subscription_id=subscription.id,
+                                     attempt_id=attempt.id, percent=stored["percent"], orders=stored["orders"]))
     return kind
 
 
+@transactional
 def decline_offers(actor: Actor, attempt: CancelAttempt) -> None:
     if attempt.step is not AttemptStep.OFFERS:
         raise StepError()
     attempt.step = AttemptStep.CONFIRM
     _record(actor, attempt, "offers_declined")
-    db.session.commit()
 
 
 def confirm_options(subscription: Subscription) -> dict[str, date | None]:
     """When the subscription would end for each choice, to show on the confirm step."""
-    plan = subscriptions.load_plan(subscription)
-    first_open = plan.open[0].scheduled_for if plan.open else None
-    return {"now": clock.today(), "period_end": first_open}
+    return subscriptions.cancel_end_dates(subscription)
 
 
+@transactional
 def confirm(actor: Actor, attempt: CancelAttempt, subscription: Subscription, mode: str,
             on_date: date | None, expected_version: int) -> Impact:
     """Step 3: cancel now, when the paid period ends, or on a chosen date."""
     if attempt.step is not AttemptStep.CONFIRM:
         raise StepError()
-
-    def settle() -> None:
-        attempt.outcome, attempt.step, attempt.finished_at = AttemptOutcome.CANCELLED, AttemptStep.DONE, utcnow()
-        attempt.cancel_mode = mode
-        attempt.cancel_on = subscription.cancel_at or clock.today()
-        _record(actor, attempt, "confirmed", mode=mode, ends_on=attempt.cancel_on.isoformat())
-
-    return subscriptions.apply(actor, subscription, "cancel", expected_version, also=settle,
-                               mode=mode, on_date=on_date)
+    change = subscriptions.apply(actor, subscription, "cancel", expected_version, mode=mode, on_date=on_date)
+    attempt.outcome, attempt.step, attempt.finished_at = AttemptOutcome.CANCELLED, AttemptStep.DONE, utcnow()
+    attempt.cancel_mode = mode
+    attempt.cancel_on = subscription.cancel_at or clock.today()
+    _record(actor, attempt, "confirmed", mode=mode, ends_on=attempt.cancel_on.isoformat())
+    return change
 
 
 # --- follow-up ---------------------------------------------------------------------------------
@@ -350,23 +340,23 @@ def confirm(actor: Actor, attempt: CancelAttempt, subscription: Subscription, mo
 def follow_up() -> int:
     """Close attempts left unfinished for a day, and check saves after 30 days. Idempotent."""
     now = utcnow()
-    changed = 0
-    for attempt in db.session.scalars(
-        select(CancelAttempt).where(CancelAttempt.outcome == AttemptOutcome.PENDING,
-                                    CancelAttempt.updated_at <= now - ABANDONED_AFTER)
-        .with_for_update(skip_locked=True)
-    ).all():
-        attempt.outcome, attempt.finished_at = AttemptOutcome.ABANDONED, now
-        changed += 1
-    for attempt in db.session.scalars(
-        select(CancelAttempt).where(CancelAttempt.outcome == AttemptOutcome.SAVED,
-                                    CancelAttempt.save_verified.is_(None),
-                                    CancelAttempt.finished_at <= now - SAVE_CHECK_AFTER)
-        .with_for_update(skip_locked=True)
-    ).all():
-        subscription = db.session.get(Subscription, attempt.subscription_id)
-        attempt.save_verified = (subscription.status is not SubscriptionStatus.CANCELLED
-                                 and subscription.cancel_at is None)
-        changed += 1
-    db.session.commit()
+    with unit_of_work(outermost=True):
+        changed = 0
+        for attempt in db.session.scalars(
+            select(CancelAttempt).where(CancelAttempt.outcome == AttemptOutcome.PENDING,
+                                        CancelAttempt.updated_at <= now - ABANDONED_AFTER)
+            .with_for_update(skip_locked=True)
+        ).all():
+            attempt.outcome, attempt.finished_at = AttemptOutcome.ABANDONED, now
+            changed += 1
+        for attempt in db.session.scalars(
+            select(CancelAttempt).where(CancelAttempt.outcome == AttemptOutcome.SAVED,
+                                        CancelAttempt.save_verified.is_(None),
+                                        CancelAttempt.finished_at <= now - SAVE_CHECK_AFTER)
+            .with_for_update(skip_locked=True)
+        ).all():
+            subscription = db.session.get(Subscription, attempt.subscription_id)
+            attempt.save_verified = (subscription.status is not SubscriptionStatus.CANCELLED
+                                     and subscription.cancel_at is None)
+            changed += 1
     return changed

@@ -1,4 +1,7 @@
-"""Credits support gives: within the merchant's per-case limit at once, above it after a manager."""
+"""Credits support gives: within the merchant's per-case limit at once, above it after a manager.
+
+What was given on a case is read with the case's row locked, so parallel requests cannot
+together give more than the limit."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,9 +12,14 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import Case, CreditRequest, CreditStatus, Customer, StaffRole, StaffUser, utcnow
-from portal.services import audit, payments, policy
+from portal.services import audit, policy
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound, PermissionDenied
+from portal.services.payments import REASON_MAX_LENGTH, add_credit
+from portal.services.uow import transactional
+
+# The most one request may give, in minor units: a typo must not become a fortune.
+MAX_CREDIT_MINOR = 1_000_000
 
 
 def _given_on_case(case_id: int) -> int:
@@ -19,29 +27,31 @@ def _given_on_case(case_id: int) -> int:
         CreditRequest.case_id == case_id, CreditRequest.status == CreditStatus.APPROVED))
 
 
+@transactional
 def request_credit(staff: StaffUser, case: Case, amount_minor: int, reason: str,
                    request_id: str | None = None) -> CreditRequest:
     """Give the credit now if the case stays within the limit; otherwise queue it for a manager."""
+    case = db.session.get(Case, case.id, with_for_update=True, populate_existing=True)
     if case.customer_id is None:
         raise DomainError(_l("Link this case to a customer before giving a credit."), code="no_customer")
-    if amount_minor <= 0 or not reason.strip():
+    reason = " ".join((reason or "").split())
+    if not 0 < amount_minor <= MAX_CREDIT_MINOR or not reason or len(reason) > REASON_MAX_LENGTH:
         raise DomainError(_l("Enter an amount and a reason."), code="invalid_credit")
     customer = db.session.get(Customer, case.customer_id)
     currency = current_app.config["MERCHANT_CURRENCY"]
     limit = policy.get().agent_credit_limit_minor
     within = staff.role.includes(StaffRole.MANAGER) or _given_on_case(case.id) + amount_minor <= limit
     request = CreditRequest(case_id=case.id, customer_id=customer.id, requested_by=staff.id,
-                            amount_minor=amount_minor, currency=currency, reason=reason.strip()[:300],
+                            amount_minor=amount_minor, currency=currency, reason=reason,
                             status=CreditStatus.APPROVED if within else CreditStatus.PENDING)
     db.session.add(request)
     db.session.flush()
-    audit.record(Actor.for_staff(staff, request_id), "case.credit_requested", subject_type="case", subject_id=case.id,
+    actor = Actor.for_staff(staff, request_id)
+    audit.record(actor, "case.credit_requested", subject_type="case", subject_id=case.id,
                  customer_id=customer.id, after={"amount_minor": amount_minor, "status": request.status.value,
                                                  "limit_minor": limit})
     if within:
-        payments.add_credit(Actor.for_staff(staff, request_id), customer, amount_minor, currency,
-                            f"case {case.id}: {request.reason}", commit=False)
-    db.session.commit()
+        add_credit(actor, customer, amount_minor, currency, request.reason, case_id=case.id)
     return request
 
 
@@ -50,24 +60,23 @@ def pending() -> list[CreditRequest]:
                                    .order_by(CreditRequest.created_at)))
 
 
-def decide(manager: StaffUser, request_id_: int, approve: bool, request_id: str | None = None) -> CreditRequest:
+@transactional
+def decide(manager: StaffUser, credit_request_id: int, approve: bool, request_id: str | None = None) -> CreditRequest:
     if not manager.role.includes(StaffRole.MANAGER):
         raise PermissionDenied()
-    request = db.session.get(CreditRequest, request_id_, with_for_update=True)
+    request = db.session.get(CreditRequest, credit_request_id, with_for_update=True)
     if request is None:
         raise NotFound()
     if request.status is not CreditStatus.PENDING:
         raise DomainError(_l("That request was already decided."), code="already_decided")
     request.status = CreditStatus.APPROVED if approve else CreditStatus.REJECTED
     request.decided_by, request.decided_at = manager.id, utcnow()
-    audit.record(Actor.for_staff(manager, request_id), "case.credit_decided", subject_type="case",
-                 subject_id=request.case_id, customer_id=request.customer_id,
-                 after={"approved": approve, "amount_minor": request.amount_minor})
+    actor = Actor.for_staff(manager, request_id)
+    audit.record(actor, "case.credit_decided", subject_type="case", subject_id=request.case_id,
+                 customer_id=request.customer_id, after={"approved": approve, "amount_minor": request.amount_minor})
     if approve:
-        payments.add_credit(Actor.for_staff(manager, request_id), db.session.get(Customer, request.customer_id),
-                            request.amount_minor, request.currency, f"case {request.case_id}: {request.reason}",
-                            commit=False)
-    db.session.commit()
+        add_credit(actor, db.session.get(Customer, request.customer_id), request.amount_minor, request.currency,
+                   request.reason, case_id=request.case_id)
     return request
 
 

@@ -11,6 +11,7 @@ from portal.services import audit, auth
 from portal.services.actors import Actor
 from portal.services.errors import InvalidCredentials, NotFound
 from portal.services.passwords import hash_password, verify_password
+from portal.services.uow import transactional
 
 SEARCH_LIMIT = 50
 
@@ -45,6 +46,7 @@ def get_customer(customer_id: int) -> Customer:
     return customer
 
 
+@transactional
 def set_password(customer: Customer, current_password: str | None, new_password: str,
                  session_token: str, request_id: str | None = None) -> None:
     """Set or change the optional password. Other browsers signed in as this customer end."""
@@ -56,4 +58,3 @@ def set_password(customer: Customer, current_password: str | None, new_password:
     customer.password_hash = hash_password(new_password)
     auth.end_sessions(customer_id=customer.id, keep_token=session_token)
     audit.record(actor, "customer.password_set", **fields)
-    db.session.commit()

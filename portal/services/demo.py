@@ -28,6 +28,7 @@ from portal.services import handoff, subscriptions
 from portal.services.actors import Actor
 from portal.services.clock import today
 from portal.services.passwords import hash_password
+from portal.services.uow import unit_of_work
 
 ROASTS = [
     ("House Blend", "Chocolate, hazelnut and a round body.", "HOUSE"),
@@ -84,6 +85,7 @@ def _subscription(customer: Customer, items: list[tuple[Variant, int]], weeks: i
     subscription = Subscription(
         customer=customer, status=status, interval_unit=IntervalUnit.WEEK, interval_count=weeks,
         currency=items[0][0].currency, next_order_date=next_order, paused_until=paused_until,
+        cycle_anchor=next_order or paused_until or today(),
         shipping_address=customer.addresses[0], payment_method=customer.payment_methods[0],
     )
     for variant, quantity in items:
@@ -120,6 +122,19 @@ def _order(subscription: Subscription, scheduled_for: date, status: OrderStatus)
 
 def load(demo_password: str) -> list[str]:
     """Create what is missing; return the emails of the accounts that exist afterwards."""
+    with unit_of_work(outermost=True):
+        people = _load_people(demo_password)
+    # Upcoming orders come from the schedule itself, as for any real subscription.
+    subscriptions.roll_forward()
+    alice, bob, carol, dave, erin = people
+    # Something for the agent console to show: a subscriber whose payment failed asks for help.
+    if not handoff.customer_cases(carol):
+        handoff.open_case(Actor.for_customer(carol), carol, issue_type="payment", source_page="/payment",
+                          message="My payment failed but my card is fine. Can you check?")
+    return [person.email for person in people] + [s[0] for s in STAFF]
+
+
+def _load_people(demo_password: str) -> list[Customer]:
     variants = _catalogue(current_app.config["MERCHANT_CURRENCY"])
     day = today()
     paid = OrderStatus.PAID
@@ -154,11 +169,4 @@ def load(demo_password: str) -> list[str]:
         if db.session.scalar(select(StaffUser).where(StaffUser.email == email)) is None:
             db.session.add(StaffUser(email=email, name=name, role=role,
                                      password_hash=hash_password(demo_password)))
-    db.session.commit()
-    # Upcoming orders come from the schedule itself, as for any real subscription.
-    subscriptions.roll_forward()
-    # Something for the agent console to show: a subscriber whose payment failed asks for help.
-    if not handoff.customer_cases(carol):
-        handoff.open_case(Actor.for_customer(carol), carol, issue_type="payment", source_page="/payment",
-                          message="My payment failed but my card is fine. Can you check?")
-    return [alice.email, bob.email, carol.email, dave.email, erin.email] + [s[0] for s in STAFF]
+    return [alice, bob, carol, dave, erin]

@@ -27,6 +27,8 @@ from portal.models import (
 from portal.services import account, audit, notifications
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
+from portal.services.uow import transactional
+from portal.services.urls import public_url
 
 REPEAT_WINDOW = timedelta(days=7)
 RECENT_EVENTS = 25
@@ -107,6 +109,7 @@ def is_repeat(customer_id: int | None, issue_type: str) -> bool:
         Case.created_at >= utcnow() - REPEAT_WINDOW).limit(1)) is not None
 
 
+@transactional
 def open_case(actor: Actor, customer: Customer, *, issue_type: str, message: str, source_page: str | None,
               cancel_attempt_id: int | None = None, channel: Channel = Channel.PORTAL) -> Case:
     message = (message or "").strip()
@@ -125,10 +128,8 @@ def open_case(actor: Actor, customer: Customer, *, issue_type: str, message: str
     db.session.add(CaseMessage(case_id=case.id, author="customer", channel=channel, body=message[:10000]))
     audit.record(actor, "case.opened", subject_type="case", subject_id=case.id, customer_id=customer.id,
                  after={"issue_type": issue_type, "channel": channel.value, "repeat": case.is_repeat})
-    notifications.queue_email("case_opened", customer.email, customer.locale or current_app.config["BABEL_DEFAULT_LOCALE"],
-                              customer_name=customer.name, case_id=case.id,
-                              url=f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/cases/{case.id}")
-    db.session.commit()
+    notifications.queue_to_customer("case_opened", customer, case_id=case.id,
+                                    url=public_url("account.case", case_id=case.id))
     return case
 
 
@@ -147,6 +148,7 @@ def public_messages(case: Case) -> list[CaseMessage]:
     return [message for message in case.messages if not message.internal]
 
 
+@transactional
 def customer_reply(actor: Actor, customer: Customer, case: Case, body: str) -> None:
     """A reply from the portal thread; like any customer message, it reopens a finished case."""
     body = (body or "").strip()
@@ -154,12 +156,11 @@ def customer_reply(actor: Actor, customer: Customer, case: Case, body: str) -> N
         raise InvalidMessage()
     add_customer_message(case, body, Channel.CHAT if case.channel is Channel.PORTAL else case.channel)
     audit.record(actor, "case.customer_replied", subject_type="case", subject_id=case.id, customer_id=customer.id)
-    db.session.commit()
 
 
 
 def add_customer_message(case: Case, body: str, channel: Channel, external_id: str | None = None) -> CaseMessage:
-    """In the caller's transaction. A customer writing again reopens a case that was waiting on
+    """In the caller's unit of work. A customer writing again reopens a case that was waiting on
     them or resolved."""
     message = CaseMessage(case_id=case.id, author="customer", channel=channel, body=body[:10000],
                           external_id=external_id)

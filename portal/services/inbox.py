@@ -28,6 +28,8 @@ from portal.models.customers import normalize_phone
 from portal.services import audit, handoff, notifications
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
+from portal.services.uow import transactional, unit_of_work
+from portal.services.urls import public_url
 
 OPEN_STATUSES = (CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.WAITING, CaseStatus.REOPENED)
 
@@ -66,9 +68,18 @@ def _case_named_in(subject: str | None, customer: Customer | None, sender: str) 
 
 def receive(channel: Channel, sender: str, body: str, external_id: str, subject: str | None = None) -> Case:
     """An inbound message: into the customer's open case, or a new one. Redelivery adds nothing."""
-    existing = db.session.scalar(select(CaseMessage).where(CaseMessage.external_id == external_id))
-    if existing is not None:
-        return db.session.get(Case, existing.case_id)
+    try:
+        with unit_of_work():
+            existing = db.session.scalar(select(CaseMessage).where(CaseMessage.external_id == external_id))
+            if existing is not None:
+                return db.session.get(Case, existing.case_id)
+            return _file_message(channel, sender, body, external_id, subject)
+    except IntegrityError:
+        # The same message delivered twice at the same moment: the other delivery stored it.
+        return db.session.scalar(select(Case).join(CaseMessage).where(CaseMessage.external_id == external_id))
+
+
+def _file_message(channel: Channel, sender: str, body: str, external_id: str, subject: str | None) -> Case:
     customer = _customer_for(channel, sender)
     case = _case_named_in(subject, customer, sender)
     if case is None and customer is not None:
@@ -85,12 +96,6 @@ def receive(channel: Channel, sender: str, body: str, external_id: str, subject:
     handoff.add_customer_message(case, body, channel, external_id)
     audit.record(Actor.system(f"inbound {channel.value}"), "case.message_received", subject_type="case",
                  subject_id=case.id, customer_id=case.customer_id, after={"channel": channel.value})
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # The same message delivered twice at the same moment: the other delivery stored it.
-        db.session.rollback()
-        return db.session.scalar(select(Case).join(CaseMessage).where(CaseMessage.external_id == external_id))
     return case
 
 
@@ -115,20 +120,24 @@ ADAPTERS: dict[Channel, ChannelAdapter] = {Channel.SMS: RecordingAdapter(), Chan
 
 
 def deliver_outbound(batch_size: int = 50) -> int:
-    """Send waiting SMS and social replies through their channel's adapter."""
-    sent = 0
-    for message in db.session.scalars(select(OutboundMessage).where(OutboundMessage.sent_at.is_(None))
-                                      .order_by(OutboundMessage.id).limit(batch_size)
-                                      .with_for_update(skip_locked=True)).all():
-        message.attempts += 1
-        try:
-            message.provider_id = ADAPTERS[message.channel].send(message.recipient, message.body)
-        except Exception as error:  # any provider failure: keep the row, try again next round
-            message.last_error = str(error)[:300]
-            continue
-        message.sent_at = utcnow()
-        sent += 1
-    db.session.commit()
+    """Send waiting SMS and social replies through their channel's adapter, one at a time."""
+    sent, last_id = 0, 0
+    for _ in range(batch_size):
+        with unit_of_work(outermost=True):
+            message = db.session.scalar(select(OutboundMessage).where(OutboundMessage.sent_at.is_(None),
+                                                                      OutboundMessage.id > last_id)
+                                        .order_by(OutboundMessage.id).limit(1).with_for_update(skip_locked=True))
+            if message is None:
+                break
+            last_id = message.id
+            message.attempts += 1
+            try:
+                message.provider_id = ADAPTERS[message.channel].send(message.recipient, message.body)
+            except Exception as error:  # any provider failure: keep the row, try again next round
+                message.last_error = str(error)[:300]
+                continue
+            message.sent_at = utcnow()
+            sent += 1
     return sent
 
 
@@ -146,6 +155,7 @@ def _staff_actor(staff: StaffUser, request_id: str | None) -> Actor:
     return Actor.for_staff(staff, request_id)
 
 
+@transactional
 def reply(staff: StaffUser, case: Case, body: str, request_id: str | None = None) -> CaseMessage:
     """A public reply, sent back on the channel the case came from."""
     body = (body or "").strip()
@@ -160,20 +170,20 @@ def reply(staff: StaffUser, case: Case, body: str, request_id: str | None = None
                                        recipient=case.sender or "", body=body))
     elif customer is not None or case.sender:
         # Portal, chat and email cases are answered by email (the portal thread shows it too).
-        locale = (customer.locale if customer else None) or current_app.config["BABEL_DEFAULT_LOCALE"]
-        notifications.queue_email("case_reply", customer.email if customer else case.sender, locale,
+        notifications.queue_email("case_reply", customer.email if customer else case.sender,
+                                  notifications.recipient_locale(customer),
                                   customer_name=customer.name if customer else "", case_id=case.id, body=body,
-                                  url=f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/cases/{case.id}")
+                                  url=public_url("account.case", case_id=case.id))
     if case.first_response_at is None:
         case.first_response_at = message.created_at or utcnow()
     case.status = CaseStatus.WAITING
     case.assignee_id = case.assignee_id or staff.id
     audit.record(_staff_actor(staff, request_id), "case.replied", subject_type="case", subject_id=case.id,
                  customer_id=case.customer_id, after={"channel": case.channel.value})
-    db.session.commit()
     return message
 
 
+@transactional
 def note(staff: StaffUser, case: Case, body: str, request_id: str | None = None) -> None:
     body = (body or "").strip()
     if not body:
@@ -184,18 +194,18 @@ def note(staff: StaffUser, case: Case, body: str, request_id: str | None = None)
         case.status = CaseStatus.OPEN
     audit.record(_staff_actor(staff, request_id), "case.noted", subject_type="case", subject_id=case.id,
                  customer_id=case.customer_id)
-    db.session.commit()
 
 
+@transactional
 def set_status(staff: StaffUser, case: Case, status: CaseStatus, request_id: str | None = None) -> None:
     before = case.status
     case.status = status
     case.resolved_at = utcnow() if status is CaseStatus.RESOLVED else None
     audit.record(_staff_actor(staff, request_id), "case.status_changed", subject_type="case", subject_id=case.id,
                  customer_id=case.customer_id, before={"status": before.value}, after={"status": status.value})
-    db.session.commit()
 
 
+@transactional
 def assign(staff: StaffUser, case: Case, assignee_id: int | None, request_id: str | None = None) -> None:
     """Claiming is assigning to oneself."""
     if assignee_id is not None:
@@ -208,7 +218,6 @@ def assign(staff: StaffUser, case: Case, assignee_id: int | None, request_id: st
         case.status = CaseStatus.OPEN
     audit.record(_staff_actor(staff, request_id), "case.assigned", subject_type="case", subject_id=case.id,
                  customer_id=case.customer_id, before={"assignee": before}, after={"assignee": assignee_id})
-    db.session.commit()
 
 
 # --- first response time, in calendar time and in business hours --------------------------------

@@ -1,19 +1,32 @@
-"""Outbox email: queued inside the caller's transaction, delivered by a job with retries."""
+"""Outbox email: queued in the caller's unit of work, delivered by a job with retries.
+
+Each message is claimed, sent and recorded in a transaction of its own, so one message that
+cannot be sent (a dead server, an address that cannot be encoded) never holds back or repeats
+the others."""
 from __future__ import annotations
 
 import smtplib
 from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import parseaddr
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import OutboxEmail, utcnow
+from portal.models import Customer, OutboxEmail, utcnow
+from portal.services.uow import unit_of_work
+from portal.services.urls import public_url
 
 MAX_BACKOFF = timedelta(hours=6)
+
+
+def recipient_locale(customer: Customer | None) -> str:
+    """Mail goes out in the customer's own language, else the shop's default."""
+    if customer is not None and customer.locale in current_app.config["LANGUAGES"]:
+        return customer.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def queue_email(kind: str, to_address: str, locale: str, **context) -> OutboxEmail:
@@ -26,36 +39,51 @@ def queue_email(kind: str, to_address: str, locale: str, **context) -> OutboxEma
         text_template = current_app.jinja_env.get_template(f"emails/{kind}.txt")
         module = text_template.make_module(context)
         body_text = str(module)
-        subject = str(module.subject).strip()
+        subject = " ".join(str(module.subject).split())
         # Most emails are plain text shown as simple HTML; a few have their own HTML design.
         html_template = current_app.jinja_env.select_template(
             [f"emails/{kind}.html", "emails/_text_as_html.html"])
         body_html = render_template(html_template, subject=subject, body_text=body_text, **context)
-    email = OutboxEmail(
-        kind=kind,
-        to_address=to_address,
-        locale=locale,
-        subject=subject,
-        body_text=body_text,
-        body_html=body_html,
-    )
+    email = OutboxEmail(kind=kind, to_address=to_address, locale=locale, subject=subject[:300],
+                        body_text=body_text, body_html=body_html)
     db.session.add(email)
     return email
 
 
-def _send(email: OutboxEmail) -> None:
-    config = current_app.config
+def queue_to_customer(kind: str, customer: Customer, **context) -> OutboxEmail:
+    return queue_email(kind, customer.email, recipient_locale(customer), customer_name=customer.name, **context)
+
+
+def queue_subscription_changed(subscription, action: str, change) -> OutboxEmail:
+    return queue_to_customer(
+        "subscription_changed", subscription.customer, action=action, change=change,
+        subscription_url=public_url("account.subscription", subscription_id=subscription.id))
+
+
+def message_id(email: OutboxEmail) -> str:
+    """Derived from the row alone, so a resend after a crash carries the same Message-ID."""
+    sender = parseaddr(current_app.config["MAIL_SENDER"])[1]
+    domain = sender.rpartition("@")[2] or "portal.invalid"
+    return f"<outbox-{email.id}.{email.created_at:%Y%m%d%H%M%S}@{domain}>"
+
+
+def _message(email: OutboxEmail) -> EmailMessage:
     message = EmailMessage()
-    message["From"] = config["MAIL_SENDER"]
+    message["From"] = current_app.config["MAIL_SENDER"]
     message["To"] = email.to_address
     message["Subject"] = email.subject
-    # Stable per outbox row, so a resend after a crash can be recognised as the same mail.
-    message["Message-ID"] = make_msgid(idstring=f"outbox-{email.id}", domain="portal.local")
+    message["Message-ID"] = message_id(email)
     message.set_content(email.body_text)
     if email.body_html:
         message.add_alternative(email.body_html, subtype="html")
     # After the bodies: set_content drops any Content-* header set earlier.
     message["Content-Language"] = email.locale
+    return message
+
+
+def _send(email: OutboxEmail) -> None:
+    config = current_app.config
+    message = _message(email)
     with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"]) as smtp:
         if config["MAIL_USE_TLS"]:
             smtp.starttls()
@@ -64,40 +92,46 @@ def _send(email: OutboxEmail) -> None:
         smtp.send_message(message)
 
 
-def deliver_pending(batch_size: int = 50) -> int:
-    """Send what is due. Rows are claimed with SKIP LOCKED, so parallel workers never share one.
-
-    Returns how many were sent; failures are rescheduled with exponential backoff.
-    """
-    now = utcnow()
-    claimed = db.session.scalars(
+def _claim_one() -> OutboxEmail | None:
+    return db.session.scalar(
         select(OutboxEmail)
-        .where(
-            OutboxEmail.sent_at.is_(None),
-            OutboxEmail.gave_up_at.is_(None),
-            OutboxEmail.next_attempt_at <= now,
-        )
-        .order_by(OutboxEmail.id)
-        .limit(batch_size)
-        .with_for_update(skip_locked=True)
-    ).all()
+        .where(OutboxEmail.sent_at.is_(None), OutboxEmail.gave_up_at.is_(None),
+               OutboxEmail.next_attempt_at <= utcnow())
+        .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
+        .limit(1)
+        .with_for_update(skip_locked=True))
+
+
+def _failed(email: OutboxEmail, error: Exception) -> None:
+    now = utcnow()
+    email.last_error = f"{type(error).__name__}: {error}"[:500]
+    if email.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+        email.gave_up_at = now
+        current_app.logger.error("outbox email %s gave up: %s", email.id, email.last_error)
+    else:
+        email.next_attempt_at = now + min(timedelta(minutes=2 ** email.attempts), MAX_BACKOFF)
+
+
+def deliver_pending(batch_size: int = 50) -> int:
+    """Send up to `batch_size` due emails; returns how many were sent.
+
+    The row stays locked (SKIP LOCKED for other workers) while it is sent, and its outcome is
+    committed before the next one is claimed.
+    """
     sent = 0
-    for email in claimed:
-        email.attempts += 1
-        try:
-            _send(email)
-        except (OSError, smtplib.SMTPException) as exc:
-            email.last_error = f"{type(exc).__name__}: {exc}"[:500]
-            if email.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
-                email.gave_up_at = now
-                current_app.logger.error("outbox email %s gave up: %s", email.id, email.last_error)
+    for _ in range(batch_size):
+        with unit_of_work(outermost=True):
+            email = _claim_one()
+            if email is None:
+                break
+            email.attempts += 1
+            try:
+                _send(email)
+            except Exception as error:  # whatever went wrong, it concerns this message alone
+                _failed(email, error)
             else:
-                email.next_attempt_at = now + min(timedelta(minutes=2**email.attempts), MAX_BACKOFF)
-        else:
-            email.sent_at = utcnow()
-            email.last_error = None
-            sent += 1
-    db.session.commit()
+                email.sent_at, email.last_error = utcnow(), None
+                sent += 1
     return sent
 
 

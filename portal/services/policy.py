@@ -14,6 +14,7 @@ from portal.models import IntervalUnit, MerchantPolicy, Product, ProductSwap
 from portal.services import audit
 from portal.services.actors import Actor
 from portal.services.errors import DomainError
+from portal.services.uow import transactional
 
 _INTERVAL = re.compile(r"^([1-9][0-9]?)([wm])$")
 _UNITS = {"w": IntervalUnit.WEEK, "m": IntervalUnit.MONTH}
@@ -68,6 +69,7 @@ def get() -> Policy:
     return Policy(**values)
 
 
+@transactional
 def update(actor: Actor, **values) -> Policy:
     candidate = Policy(**{**asdict(get()), **values})
     _validate(candidate)
@@ -81,7 +83,6 @@ def update(actor: Actor, **values) -> Policy:
             setattr(stored, name, value)
     audit.record(actor, "policy.updated", subject_type="policy", subject_id=1,
                  before=before, after=asdict(candidate))
-    db.session.commit()
     return candidate
 
 
@@ -121,6 +122,7 @@ def swap_targets(product_id: int) -> set[int]:
     return {product_id, *others}
 
 
+@transactional
 def set_swap_targets(actor: Actor, product: Product, target_ids: set[int]) -> None:
     before = sorted(swap_targets(product.id) - {product.id})
     target_ids = target_ids - {product.id}
@@ -128,4 +130,3 @@ def set_swap_targets(actor: Actor, product: Product, target_ids: set[int]) -> No
     db.session.add_all(ProductSwap(product_id=product.id, target_product_id=t) for t in target_ids)
     audit.record(actor, "policy.swaps_updated", subject_type="product", subject_id=product.id,
                  before={"targets": before}, after={"targets": sorted(target_ids)})
-    db.session.commit()

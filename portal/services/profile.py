@@ -13,6 +13,8 @@ from portal.models import Customer, TokenPurpose
 from portal.services import audit, auth, notifications
 from portal.services.actors import Actor
 from portal.services.errors import DomainError
+from portal.services.uow import transactional
+from portal.services.urls import public_url
 
 _PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
 
@@ -27,6 +29,7 @@ class EmailTaken(DomainError):
     default_message = _l("Another account already uses that email address.")
 
 
+@transactional
 def update_profile(actor: Actor, customer: Customer, *, name: str, phone: str, locale: str) -> None:
     name, phone = " ".join(name.split()), phone.strip()
     if not name:
@@ -44,9 +47,9 @@ def update_profile(actor: Actor, customer: Customer, *, name: str, phone: str, l
                  customer_id=customer.id, before=before, after=after)
     notifications.queue_email("profile_updated", customer.email, locale, customer_name=name,
                               phone=phone, language=LANGUAGE_NAMES[locale])
-    db.session.commit()
 
 
+@transactional
 def request_email_change(actor: Actor, customer: Customer, new_email: str) -> None:
     """Nothing changes until the link sent to the new address is opened and confirmed."""
     new_email = auth.normalize_email(new_email)
@@ -57,17 +60,14 @@ def request_email_change(actor: Actor, customer: Customer, new_email: str) -> No
                              subject_type="customer", subject_id=customer.id, customer_id=customer.id)
         raise EmailTaken()
     token = auth.issue_token(customer, TokenPurpose.EMAIL_CHANGE, new_email=new_email)
-    locale = customer.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    notifications.queue_email("email_change_confirm", new_email, locale, customer_name=customer.name,
-                              url=f"{base}/profile/email/{token}",
+    notifications.queue_email("email_change_confirm", new_email, notifications.recipient_locale(customer),
+                              customer_name=customer.name,
+                              url=public_url("account.confirm_email_change", token=token),
                               minutes=current_app.config["LOGIN_TOKEN_MINUTES"])
     # The current address hears about it too, in case it was not them.
-    notifications.queue_email("email_change_notice", customer.email, locale,
-                              customer_name=customer.name, new_email=new_email)
+    notifications.queue_to_customer("email_change_notice", customer, new_email=new_email)
     audit.record(actor, "profile.email_change_requested", subject_type="customer",
                  subject_id=customer.id, customer_id=customer.id, after={"new_email": new_email})
-    db.session.commit()
 
 
 def check_email_change(token: str) -> tuple[Customer, str]:
@@ -75,17 +75,16 @@ def check_email_change(token: str) -> tuple[Customer, str]:
     return db.session.get(Customer, found.customer_id), found.new_email
 
 
+@transactional
 def confirm_email_change(token: str, request_id: str | None = None) -> Customer:
     used = auth.use_token(token, TokenPurpose.EMAIL_CHANGE)
     customer = db.session.get(Customer, used.customer_id)
     if db.session.scalar(select(Customer.id).where(Customer.email == used.new_email)) is not None:
-        db.session.rollback()
         raise EmailTaken()
     before = customer.email
     customer.email = used.new_email
     audit.record(Actor.for_customer(customer, request_id), "profile.email_changed",
                  subject_type="customer", subject_id=customer.id, customer_id=customer.id,
                  before={"email": before}, after={"email": customer.email})
-    db.session.commit()
     return customer
 

@@ -10,6 +10,7 @@ from portal.services import audit, auth
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, InvalidCredentials, NotFound
 from portal.services.passwords import hash_password, verify_password
+from portal.services.uow import transactional
 
 
 class StaffEmailTaken(DomainError):
@@ -35,6 +36,7 @@ def get_staff(staff_id: int) -> StaffUser:
     return staff
 
 
+@transactional
 def create_staff(actor: Actor, *, email: str, name: str, role: StaffRole, password: str) -> StaffUser:
     email = auth.normalize_email(email)
     if db.session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
@@ -44,7 +46,6 @@ def create_staff(actor: Actor, *, email: str, name: str, role: StaffRole, passwo
     db.session.flush()
     audit.record(actor, "staff.created", subject_type="staff", subject_id=staff.id,
                  after={"email": email, "role": role.value})
-    db.session.commit()
     return staff
 
 
@@ -54,6 +55,7 @@ def _active_admin_count() -> int:
     ).all())
 
 
+@transactional
 def change_role(actor: Actor, staff: StaffUser, role: StaffRole) -> None:
     """A new role takes effect at once: the member's sessions end and they sign in again."""
     if staff.role is role:
@@ -65,16 +67,15 @@ def change_role(actor: Actor, staff: StaffUser, role: StaffRole) -> None:
     auth.end_sessions(staff_id=staff.id)
     audit.record(actor, "staff.role_changed", subject_type="staff", subject_id=staff.id,
                  before=before, after={"role": role.value})
-    db.session.commit()
 
 
+@transactional
 def change_password(actor: Actor, staff: StaffUser, password: str,
                     keep_session_token: str | None = None) -> None:
     """Other browsers signed in as this member are signed out; the one changing it stays."""
     staff.password_hash = hash_password(password)
     auth.end_sessions(staff_id=staff.id, keep_token=keep_session_token)
     audit.record(actor, "staff.password_changed", subject_type="staff", subject_id=staff.id)
-    db.session.commit()
 
 
 def change_own_password(staff: StaffUser, current_password: str, new_password: str,

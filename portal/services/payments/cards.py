@@ -1,0 +1,157 @@
+"""Saved cards: the card itself lives only at the payment provider; we keep display details."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from portal.billing import stripe_gateway as gateway
+from portal.extensions import db
+from portal.models import Customer, PaymentMethod, SubscriptionStatus
+from portal.services import audit, notifications
+from portal.services.actors import Actor
+from portal.services.errors import DomainError, NotFound
+from portal.services.uow import standalone, transactional
+
+
+class DefaultCardInUse(DomainError):
+    status = 409
+    code = "default_card"
+    default_message = _l("Choose another default card before removing this one.")
+
+
+class PaymentProblem(DomainError):
+    status = 402
+    code = "payment_failed"
+    default_message = _l("The payment did not go through.")
+
+
+@standalone
+def ensure_provider_customer(customer: Customer) -> str:
+    """The customer's id at the provider, created (and stored at once) the first time."""
+    customer = db.session.get(Customer, customer.id, with_for_update=True, populate_existing=True)
+    if not customer.stripe_customer_id:
+        try:
+            customer.stripe_customer_id = gateway.create_customer(customer.email, customer.name, customer.id)
+        except gateway.GatewayError as error:
+            current_app.logger.warning("provider customer not created: %s", error)
+            raise PaymentProblem(_l("Card details cannot be changed right now. Please try again in a few minutes."),
+                                 code="provider_unavailable") from error
+    return customer.stripe_customer_id
+
+
+@dataclass(frozen=True)
+class CardSetup:
+    client_secret: str
+    publishable_key: str
+    js_url: str
+    origin: str
+
+
+def start_card_setup(customer: Customer) -> CardSetup:
+    """What the card form needs: the card goes from the browser to the provider, never to us."""
+    try:
+        secret = gateway.create_setup_intent(ensure_provider_customer(customer))
+    except gateway.GatewayError as error:
+        current_app.logger.warning("card setup failed: %s", error)
+        raise PaymentProblem(_l("Card details cannot be changed right now. Please try again in a few minutes."),
+                             code="provider_unavailable") from error
+    return CardSetup(secret, gateway.publishable_key(), gateway.stripe_js_url(), gateway.card_form_origin())
+
+
+def saved_cards(customer: Customer) -> list[PaymentMethod]:
+    return list(db.session.scalars(select(PaymentMethod).where(PaymentMethod.customer_id == customer.id)
+                                   .order_by(PaymentMethod.is_default.desc(), PaymentMethod.id)))
+
+
+def default_card(customer_id: int) -> PaymentMethod | None:
+    return db.session.scalar(select(PaymentMethod).where(PaymentMethod.customer_id == customer_id,
+                                                         PaymentMethod.is_default.is_(True)))
+
+
+def _make_default(customer: Customer, method: PaymentMethod) -> None:
+    for other in saved_cards(customer):
+        other.is_default = other.id == method.id
+    for subscription in customer.subscriptions:
+        if subscription.status is not SubscriptionStatus.CANCELLED:
+            subscription.payment_method = method
+
+
+def _card_refused(actor: Actor, customer: Customer, code: str) -> None:
+    audit.record_failure(actor, "payment.card_added", code, subject_type="customer",
+                         subject_id=customer.id, customer_id=customer.id)
+
+
+def save_card(actor: Actor, customer: Customer, setup_intent_id: str) -> PaymentMethod:
+    """Keep the card a confirmed SetupIntent of this customer saved, and make it the default."""
+    if not gateway.is_setup_intent_id(setup_intent_id):
+        _card_refused(actor, customer, "card_setup_failed")
+        raise PaymentProblem(_l("We could not save that card. Please try again."), code="card_setup_failed")
+    provider_customer = ensure_provider_customer(customer)
+    try:
+        card = gateway.setup_intent_card(setup_intent_id, provider_customer)
+    except gateway.ForeignSetupIntent as error:
+        current_app.logger.warning("refused a card of another customer: %s", error)
+        _card_refused(actor, customer, "foreign_setup_intent")
+        raise PaymentProblem(_l("We could not save that card. Please try again."), code="card_setup_failed") from error
+    except gateway.GatewayError as error:
+        _card_refused(actor, customer, "card_setup_failed")
+        raise PaymentProblem(_l("We could not save that card. Please try again."), code="card_setup_failed") from error
+    return _keep_card(actor, customer, card)
+
+
+@transactional
+def _keep_card(actor: Actor, customer: Customer, card: gateway.CardDetails) -> PaymentMethod:
+    method = db.session.scalar(select(PaymentMethod).where(PaymentMethod.stripe_payment_method_id == card.id))
+    if method is None:
+        method = PaymentMethod(customer_id=customer.id, stripe_payment_method_id=card.id, brand=card.brand,
+                               last4=card.last4, exp_month=card.exp_month, exp_year=card.exp_year)
+        db.session.add(method)
+        db.session.flush()
+    elif method.customer_id != customer.id:
+        raise NotFound()
+    _make_default(customer, method)
+    audit.record(actor, "payment.card_added", subject_type="customer", subject_id=customer.id,
+                 customer_id=customer.id, after={"brand": card.brand, "last4": card.last4})
+    _notify_card_change(customer, method)
+    return method
+
+
+def _own_card(customer: Customer, method_id: int) -> PaymentMethod:
+    method = db.session.get(PaymentMethod, method_id)
+    if method is None or method.customer_id != customer.id:
+        raise NotFound()
+    return method
+
+
+@transactional
+def set_default_card(actor: Actor, customer: Customer, method_id: int) -> None:
+    method = _own_card(customer, method_id)
+    if method.is_default:
+        return
+    _make_default(customer, method)
+    audit.record(actor, "payment.default_card", subject_type="customer", subject_id=customer.id,
+                 customer_id=customer.id, after={"last4": method.last4})
+    _notify_card_change(customer, method)
+
+
+@transactional
+def remove_card(actor: Actor, customer: Customer, method_id: int) -> None:
+    method = _own_card(customer, method_id)
+    if method.is_default:
+        raise DefaultCardInUse()
+    try:
+        gateway.detach(method.stripe_payment_method_id)
+    except gateway.GatewayError as error:
+        raise PaymentProblem(_l("The card could not be removed right now. Please try again."),
+                             code="provider_unavailable") from error
+    audit.record(actor, "payment.card_removed", subject_type="customer", subject_id=customer.id,
+                 customer_id=customer.id, before={"last4": method.last4})
+    notifications.queue_to_customer("card_removed", customer, brand=method.brand.capitalize(), last4=method.last4)
+    db.session.delete(method)
+
+
+def _notify_card_change(customer: Customer, method: PaymentMethod) -> None:
+    notifications.queue_to_customer("card_changed", customer, brand=method.brand.capitalize(), last4=method.last4)

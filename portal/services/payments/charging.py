@@ -1,0 +1,241 @@
+"""Charging orders exactly once.
+
+A charge is made in steps, each committed before the next talks to the provider, so no crash
+or second worker can charge an order twice:
+1. claim: lock the order (SKIP LOCKED), take credit from the ledger, write a Payment in
+   `charging` with a key derived from the order and attempt;
+2. create the PaymentIntent, unconfirmed, and store its id on the Payment;
+3. confirm it, and record the outcome (`settle`).
+A Payment left in `charging` (a worker died between steps) is finished by `recover()`: with a
+stored id it asks the provider what became of that PaymentIntent (and confirms it if it never
+was); without one, nothing was charged, so it creates the PaymentIntent again with the same key.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import or_, select
+
+from portal.billing import stripe_gateway as gateway
+from portal.extensions import db
+from portal.models import (
+    ActorType,
+    Customer,
+    Order,
+    OrderStatus,
+    Outcome,
+    Payment,
+    PaymentStatus,
+    Subscription,
+    utcnow,
+)
+from portal.services import audit, clock, subscriptions
+from portal.services.actors import Actor
+from portal.services.payments import dunning, ledger
+from portal.services.payments.cards import default_card
+from portal.services.uow import unit_of_work
+
+STUCK_AFTER = timedelta(minutes=5)
+
+
+def job_actor() -> Actor:
+    return Actor(ActorType.JOB, None, "renewals")
+
+
+@dataclass(frozen=True)
+class ChargeOutcome:
+    """What became of one charge, for an honest message to whoever asked for it."""
+
+    order_id: int
+    status: PaymentStatus
+    failure_code: str | None = None
+
+    @property
+    def paid(self) -> bool:
+        return self.status is PaymentStatus.SUCCEEDED
+
+    @property
+    def declined(self) -> bool:
+        return self.status is PaymentStatus.FAILED
+
+    @property
+    def pending(self) -> bool:
+        return self.status is PaymentStatus.CHARGING
+
+
+def _outcome(payment_id: int) -> ChargeOutcome:
+    payment = db.session.get(Payment, payment_id, populate_existing=True)
+    return ChargeOutcome(payment.order_id, payment.status, payment.failure_code)
+
+
+def _due_clause(now: datetime):
+    return or_(
+        (Order.status == OrderStatus.SCHEDULED) & (Order.scheduled_for <= clock.today()),
+        (Order.status == OrderStatus.FAILED) & (Order.next_retry_at <= now),
+    )
+
+
+def _claim(order_id: int | None = None) -> int | None:
+    """Lock one due order (or the given one) and write its pending Payment; returns its id."""
+    with unit_of_work(outermost=True):
+        query = select(Order).with_for_update(skip_locked=True)
+        query = query.where(Order.id == order_id) if order_id is not None else (
+            query.where(_due_clause(utcnow())).order_by(Order.scheduled_for, Order.id).limit(1))
+        order = db.session.scalar(query)
+        if order is None or order.status not in (OrderStatus.SCHEDULED, OrderStatus.FAILED):
+            return None
+        order.payment_attempts += 1
+        if order.payment_attempts == 1:
+            ledger.take_for_order(order)
+        payment = Payment(order_id=order.id, customer_id=order.customer_id, attempt=order.payment_attempts,
+                          amount_minor=order.total_minor - order.credit_applied_minor, currency=order.currency,
+                          status=PaymentStatus.CHARGING,
+                          idempotency_key=f"order-{order.id}-attempt-{order.payment_attempts}")
+        order.status = OrderStatus.PROCESSING
+        db.session.add(payment)
+        db.session.flush()
+        return payment.id
+
+
+def _charge(payment: Payment) -> gateway.ChargeResult | None:
+    """Create (if need be) and confirm the PaymentIntent. None when the provider could not be
+    reached: the payment stays `charging` and recover() finishes it."""
+    if payment.amount_minor == 0:
+        return gateway.ChargeResult(None, True)
+    customer = db.session.get(Customer, payment.customer_id)
+    method = default_card(customer.id)
+    if method is None or not customer.stripe_customer_id:
+        return gateway.ChargeResult(None, False, "no_payment_method", None)
+    try:
+        if payment.stripe_payment_intent_id is None:
+            intent_id = gateway.create_charge(
+                customer_id=customer.stripe_customer_id, payment_method_id=method.stripe_payment_method_id,
+                amount_minor=payment.amount_minor, currency=payment.currency,
+                idempotency_key=payment.idempotency_key,
+                metadata={"payment_id": str(payment.id), "order_id": str(payment.order_id)})
+            _store_intent(payment.id, intent_id)
+            payment.stripe_payment_intent_id = intent_id
+        return gateway.confirm_charge(payment.stripe_payment_intent_id)
+    except gateway.CardUnusable as error:
+        return gateway.ChargeResult(payment.stripe_payment_intent_id, False, error.code, str(error)[:300])
+    except gateway.GatewayError as error:
+        current_app.logger.warning("charge for payment %s not confirmed: %s", payment.id, error)
+        return None
+
+
+def _store_intent(payment_id: int, intent_id: str) -> None:
+    with unit_of_work(outermost=True):
+        db.session.get(Payment, payment_id, with_for_update=True).stripe_payment_intent_id = intent_id
+
+
+def settle(payment: Payment, result: gateway.ChargeResult, actor: Actor) -> bool:
+    """Record the provider's answer for a payment still `charging`, in the caller's unit of work.
+
+    The worker and the webhook may both report the same charge, in either order: whichever
+    comes second finds the payment settled and changes nothing (returns False)."""
+    if payment.status is not PaymentStatus.CHARGING:
+        return False
+    order = db.session.get(Order, payment.order_id)
+    payment.stripe_payment_intent_id = result.payment_intent_id or payment.stripe_payment_intent_id
+    payment.finished_at = utcnow()
+    if result.succeeded:
+        payment.status, order.status, order.paid_at = PaymentStatus.SUCCEEDED, OrderStatus.PAID, utcnow()
+        order.failure_code, order.next_retry_at = None, None
+        audit.record(actor, "payment.succeeded", subject_type="order", subject_id=order.id,
+                     customer_id=order.customer_id, after={"amount_minor": payment.amount_minor,
+                                                           "attempt": payment.attempt})
+        if order.subscription_id:
+            subscriptions.order_paid(db.session.get(Subscription, order.subscription_id), bool(order.discount_minor))
+    else:
+        payment.status, order.status = PaymentStatus.FAILED, OrderStatus.FAILED
+        payment.failure_code = order.failure_code = (result.failure_code or "failed")[:64]
+        payment.failure_message = (result.failure_message or "")[:300] or None
+        dunning.after_failure(order, db.session.get(Customer, order.customer_id))
+        audit.record(actor, "payment.failed", subject_type="order", subject_id=order.id,
+                     customer_id=order.customer_id, outcome=Outcome.FAILURE, error_code=order.failure_code,
+                     after={"attempt": payment.attempt, "next_retry_at":
+                            order.next_retry_at.isoformat() if order.next_retry_at else None})
+    return True
+
+
+def _record(payment_id: int, result: gateway.ChargeResult, actor: Actor) -> None:
+    with unit_of_work(outermost=True):
+        settle(db.session.get(Payment, payment_id, with_for_update=True, populate_existing=True), result, actor)
+
+
+def charge_order(order_id: int, actor: Actor) -> ChargeOutcome | None:
+    """Charge one order now if it can be charged (order now, pay now, a new card)."""
+    payment_id = _claim(order_id)
+    if payment_id is None:
+        return None
+    result = _charge(db.session.get(Payment, payment_id))
+    if result is not None:
+        _record(payment_id, result, actor)
+    return _outcome(payment_id)
+
+
+def run_renewals(limit: int = 500) -> int:
+    """Charge every due order, one claim at a time, so several workers share the work."""
+    done = 0
+    while done < limit:
+        payment_id = _claim()
+        if payment_id is None:
+            break
+        result = _charge(db.session.get(Payment, payment_id))
+        if result is not None:
+            _record(payment_id, result, job_actor())
+        done += 1
+    return done + recover()
+
+
+def recover(limit: int = 100) -> int:
+    """Finish payments a crashed worker left in `charging` longer than STUCK_AFTER."""
+    finished = 0
+    while finished < limit:
+        payment_id = _reclaim_stuck()
+        if payment_id is None:
+            return finished
+        payment = db.session.get(Payment, payment_id)
+        result = None
+        if payment.stripe_payment_intent_id:
+            try:
+                result = gateway.charge_outcome(payment.stripe_payment_intent_id)
+            except gateway.GatewayError:
+                return finished
+        result = result or _charge(payment)
+        if result is None:
+            # The provider is unreachable: the next round tries again.
+            return finished
+        _record(payment_id, result, job_actor())
+        finished += 1
+    return finished
+
+
+def _reclaim_stuck() -> int | None:
+    """Take over one stuck payment: its new attempt time keeps other workers off it."""
+    with unit_of_work(outermost=True):
+        payment = db.session.scalar(select(Payment).where(
+            Payment.status == PaymentStatus.CHARGING, Payment.attempted_at <= utcnow() - STUCK_AFTER)
+            .order_by(Payment.attempted_at).limit(1).with_for_update(skip_locked=True))
+        if payment is None:
+            return None
+        payment.attempted_at = utcnow()
+        return payment.id
+
+
+def retry_failed_orders(actor: Actor, customer: Customer) -> list[ChargeOutcome]:
+    """Try every failed order of this customer at once (a new card, "pay now")."""
+    failed = db.session.scalars(select(Order.id).where(Order.customer_id == customer.id,
+                                                       Order.status == OrderStatus.FAILED)
+                                .order_by(Order.scheduled_for)).all()
+    return [outcome for order_id in failed if (outcome := charge_order(order_id, actor)) is not None]
+
+
+def charge_due_order_of(actor: Actor, subscription_id: int) -> ChargeOutcome | None:
+    """Charge the subscription's order that is due today ("order now")."""
+    order_id = db.session.scalar(select(Order.id).where(
+        Order.subscription_id == subscription_id, Order.status == OrderStatus.SCHEDULED,
+        Order.scheduled_for <= clock.today()).order_by(Order.scheduled_for).limit(1))
+    return charge_order(order_id, actor) if order_id is not None else None
