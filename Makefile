@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test setup translations compile-translations clean
+.PHONY: run test lint setup translations compile-translations clean
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -31,7 +31,12 @@ run: setup
 	$(BIN)/flask demo-data
 	PORT=$(PORT) scripts/dev-server
 
-test: setup
+# The linter and the formatter's check: style problems fail the build like tests do.
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: setup lint
 	$(BIN)/pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL"; \

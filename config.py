@@ -1,4 +1,5 @@
 """Configuration classes. Every secret comes from the environment."""
+
 from __future__ import annotations
 
 import os
@@ -15,7 +16,7 @@ def normalize_database_url(url: str) -> str:
     """Hosting platforms hand out postgres:// URLs; SQLAlchemy wants the driver named."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -110,9 +111,7 @@ class TestConfig(Config):
     TESTING = True
     DEV_MAIL_PAGE = False
     SECRET_KEY = "test-secret-key"
-    SQLALCHEMY_DATABASE_URI = normalize_database_url(
-        os.environ.get("PORTAL_TEST_DATABASE_URL", "sqlite://")
-    )
+    SQLALCHEMY_DATABASE_URI = normalize_database_url(os.environ.get("PORTAL_TEST_DATABASE_URL", "sqlite://"))
     SERVER_NAME = None
     RATELIMIT_STORAGE_URI = "memory://"
     PUBLIC_BASE_URL = "http://localhost"

@@ -1,4 +1,5 @@
 """The subscription self-serve portal."""
+
 from __future__ import annotations
 
 import logging
@@ -12,8 +13,9 @@ from config import CONFIGS
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        from portal.web import request_id
         from flask import has_request_context
+
+        from portal.web import request_id
 
         record.request_id = request_id() if has_request_context() else "-"
         return True
@@ -41,9 +43,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
 
 def configure_logging(app: Flask) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
-    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
     handler.addFilter(RequestIdFilter())
     app.logger.handlers[:] = [handler]
     app.logger.setLevel(logging.INFO)
@@ -56,8 +56,13 @@ def register_extensions(app: Flask) -> None:
     from portal.services import auth
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
-                     render_as_batch=True, compare_type=True)
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
@@ -70,10 +75,10 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from portal.account import cancel_views, help_views, payment_views  # noqa: F401  (routes join the account blueprint)
     from portal.account.views import bp as account_bp
-    from portal.console import case_views  # noqa: F401  (routes join the console blueprint)
     from portal.admin.views import bp as admin_bp
     from portal.api.views import bp as api_bp
     from portal.auth.views import bp as auth_bp
+    from portal.console import case_views  # noqa: F401  (routes join the console blueprint)
     from portal.console.views import bp as console_bp
 
     for blueprint in (auth_bp, account_bp, console_bp, admin_bp, api_bp):

@@ -1,4 +1,5 @@
 """Who may open which view: subscribers in the portal, staff by role in the console and admin."""
+
 from __future__ import annotations
 
 from functools import wraps

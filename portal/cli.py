@@ -1,4 +1,5 @@
 """`flask` commands: demo data, sign-in URLs, and the worker that runs scheduled jobs."""
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """Error pages (HTML) and problem documents (JSON under /api/), always with the request id."""
+
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
@@ -19,8 +20,15 @@ ERROR_TEXT = {
     429: (_l("Too many attempts"), _l("Please wait a few minutes before trying again.")),
     500: (_l("Something went wrong"), _l("An error on our side stopped this from working. Please try again later.")),
 }
-ERROR_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-               409: "conflict", 429: "rate_limited", 500: "server_error"}
+ERROR_CODES = {
+    400: "bad_request",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    429: "rate_limited",
+    500: "server_error",
+}
 
 
 def wants_json() -> bool:
@@ -38,8 +46,7 @@ def error_response(status: int, message=None, code: str | None = None):
         # The request was refused before routing (an untrusted Host): no page can link anywhere.
         return f"{status} {title}\n", status, {"Content-Type": "text/plain; charset=utf-8"}
     return (
-        render_template("errors/error.html", status=status, title=title, message=message,
-                        request_id=request_id()),
+        render_template("errors/error.html", status=status, title=title, message=message, request_id=request_id()),
         status,
     )
 
@@ -52,7 +59,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
         return error_response(
-            400, _l("This form has expired or was sent from another site. Please reload the page and try again."),
+            400,
+            _l("This form has expired or was sent from another site. Please reload the page and try again."),
             "csrf_failed",
         )
 

@@ -1,5 +1,6 @@
 """Money, dates and languages for the viewer's locale. No request or user state: services use it
 to put amounts and dates into messages that are formatted when shown."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -27,7 +28,6 @@ def local_date(value: date | datetime | None, style: str = "medium") -> str:
     if isinstance(value, datetime):
         return format_datetime(value, style)
     return format_date(value, style)
-
 
 
 class LazyDate:

@@ -1,4 +1,5 @@
 """Field validators shared by the forms of several blueprints."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
@@ -13,11 +14,15 @@ def _strip(value: str | None) -> str | None:
 
 
 def email_field(label=_l("Email address")) -> EmailField:
-    return EmailField(label, filters=[_strip], validators=[
-        DataRequired(_l("Enter your email address.")),
-        Email(_l("Enter an email address like name@example.com."), check_deliverability=False),
-        Length(max=254),
-    ])
+    return EmailField(
+        label,
+        filters=[_strip],
+        validators=[
+            DataRequired(_l("Enter your email address.")),
+            Email(_l("Enter an email address like name@example.com."), check_deliverability=False),
+            Length(max=254),
+        ],
+    )
 
 
 def new_password_validators() -> list:
@@ -41,5 +46,9 @@ class AddressFields:
     country = SelectField(_l("Country"))
 
     def address_input(self) -> AddressInput:
-        return AddressInput(**{name: getattr(self, name).data or "" for name in (
-            "name", "line1", "line2", "city", "region", "postal_code", "country")})
+        return AddressInput(
+            **{
+                name: getattr(self, name).data or ""
+                for name in ("name", "line1", "line2", "city", "region", "postal_code", "country")
+            }
+        )

@@ -1,4 +1,5 @@
 """Language and timezone choice for the request, translated labels, and template helpers."""
+
 from __future__ import annotations
 
 from flask import Flask, current_app, request, session
@@ -139,10 +140,14 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["country_name"] = country_name
-    app.jinja_env.globals.update(status_label=status_label, interval_label=interval_label,
-                                 action_label=action_label, actor_label=actor_label,
-                                 action_title=lambda action: str(ACTION_TITLES[action]),
-                                 case_status_label=status_label)
+    app.jinja_env.globals.update(
+        status_label=status_label,
+        interval_label=interval_label,
+        action_label=action_label,
+        actor_label=actor_label,
+        action_title=lambda action: str(ACTION_TITLES[action]),
+        case_status_label=status_label,
+    )
 
     @app.context_processor
     def i18n_context() -> dict:

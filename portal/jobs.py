@@ -1,7 +1,8 @@
 """Scheduled work. Each job is idempotent: running it twice does nothing more than once."""
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from portal.services import auth, cancellation, inbox, notifications, payments, subscriptions
 

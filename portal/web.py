@@ -1,4 +1,5 @@
 """Request plumbing shared by every blueprint: request ids, security headers, safe redirects."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """Helpers for tests that charge through localstripe."""
+
 from __future__ import annotations
 
 from portal.billing import stripe_gateway as gateway
@@ -14,8 +15,15 @@ def add_card(customer: Customer, number: str) -> None:
     client = gateway._client()
     payments.ensure_provider_customer(customer)
     intent = client.setup_intents.create(params={"customer": customer.stripe_customer_id, "usage": "off_session"})
-    client.setup_intents.confirm(intent.id, params={"payment_method_data": {
-        "type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2031, "cvc": "123"}}})
+    client.setup_intents.confirm(
+        intent.id,
+        params={
+            "payment_method_data": {
+                "type": "card",
+                "card": {"number": number, "exp_month": 12, "exp_year": 2031, "cvc": "123"},
+            }
+        },
+    )
     payments.save_card(Actor.system("test"), customer, intent.id)
 
 

@@ -1,5 +1,6 @@
 """Fixtures: an app whose schema comes from the migrations, a clean database per test,
 an SMTP server on loopback, and a live server for the browser tests."""
+
 from __future__ import annotations
 
 import os
@@ -111,7 +112,7 @@ class Mailbox:
     def __init__(self):
         self.messages: list = []
 
-    async def handle_DATA(self, server, session, envelope):
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (the name aiosmtpd calls)
         from email import message_from_bytes, policy
 
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
@@ -192,8 +193,9 @@ def localstripe_server(app):
 
     port = free_port()
     executable = shutil.which("localstripe", path=str(Path(sys.executable).parent))
-    process = subprocess.Popen([executable, "--port", str(port), "--from-scratch"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [executable, "--port", str(port), "--from-scratch"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     url = f"http://127.0.0.1:{port}"
 
     def answering():

@@ -1,4 +1,5 @@
 """Signing in through the real flows, as a browser would."""
+
 from __future__ import annotations
 
 from html.parser import HTMLParser
@@ -28,9 +29,14 @@ def sign_in_customer(app, client, email: str) -> None:
 
 def sign_in_staff(client, email: str, password: str = STAFF_PASSWORD):
     page = client.get("/staff/login")
-    return client.post("/staff/login", data={
-        "csrf_token": csrf_token(page.text), "email": email, "password": password,
-    })
+    return client.post(
+        "/staff/login",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "email": email,
+            "password": password,
+        },
+    )
 
 
 class _FormFields(HTMLParser):
@@ -52,10 +58,9 @@ class _FormFields(HTMLParser):
             self.fields[attrs["name"]] = attrs.get("value") or ""
         elif tag == "select":
             self.select = attrs.get("name")
-        elif tag == "option" and self.select:
+        elif tag == "option" and self.select and ("selected" in attrs or self.select not in self.fields):
             # The selected option, or else the first one, as a browser would send.
-            if "selected" in attrs or self.select not in self.fields:
-                self.fields[self.select] = attrs.get("value") or ""
+            self.fields[self.select] = attrs.get("value") or ""
 
     def handle_endtag(self, tag):
         if tag == "form":

@@ -1,4 +1,5 @@
 """Customers see only their own data; staff routes are checked against every role."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,8 +16,7 @@ def two_customers(app):
         my_sub, their_sub = factories.subscription(mine), factories.subscription(theirs)
         my_order = factories.order(my_sub, status=OrderStatus.PAID)
         their_order = factories.order(their_sub, status=OrderStatus.PAID)
-        return {"my_sub": my_sub.id, "their_sub": their_sub.id,
-                "my_order": my_order.id, "their_order": their_order.id}
+        return {"my_sub": my_sub.id, "their_sub": their_sub.id, "my_order": my_order.id, "their_order": their_order.id}
 
 
 def test_other_customers_records_are_404(app, client, two_customers):

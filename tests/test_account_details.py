@@ -1,4 +1,5 @@
 """Shipping address, profile, email change, merchant policies and the development mail page."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -14,8 +15,15 @@ from tests import factories
 from tests.conftest import csrf_token
 from tests.helpers import form_fields, sign_in_customer, sign_in_staff
 
-ADDRESS = {"name": "Ana Ruiz", "line1": "Calle Luna 5", "line2": "", "postal_code": "41001",
-           "city": "Sevilla", "region": "", "country": "ES"}
+ADDRESS = {
+    "name": "Ana Ruiz",
+    "line1": "Calle Luna 5",
+    "line2": "",
+    "postal_code": "41001",
+    "city": "Sevilla",
+    "region": "",
+    "country": "ES",
+}
 
 
 @pytest.fixture
@@ -56,13 +64,16 @@ def test_address_for_all_subscriptions(app, client, two_subs):
         assert sorted(e.subject_id for e in events) == sorted(two_subs)
 
 
-@pytest.mark.parametrize("overrides, field_message", [
-    ({"postal_code": "4100"}, "e.g. 28013"),
-    ({"country": "DE", "postal_code": "ABCDE"}, "e.g. 10115"),
-    ({"country": "US", "postal_code": "94103", "region": ""}, "Enter the state."),
-    ({"line1": "  "}, "Enter the street and number."),
-    ({"country": "JP"}, "Not a valid choice"),
-])
+@pytest.mark.parametrize(
+    "overrides, field_message",
+    [
+        ({"postal_code": "4100"}, "e.g. 28013"),
+        ({"country": "DE", "postal_code": "ABCDE"}, "e.g. 10115"),
+        ({"country": "US", "postal_code": "94103", "region": ""}, "Enter the state."),
+        ({"line1": "  "}, "Enter the street and number."),
+        ({"country": "JP"}, "Not a valid choice"),
+    ],
+)
 def test_address_is_validated_per_country(app, client, two_subs, overrides, field_message):
     before = _addresses(app, two_subs)
     response = _post_address(client, f"/subscriptions/{two_subs[0]}/address", **overrides)
@@ -76,8 +87,9 @@ def test_postal_codes_are_normalised(app, client):
     with app.app_context():
         sub_id = factories.subscription(factories.customer("uk@example.com")).id
     sign_in_customer(app, client, "uk@example.com")
-    response = _post_address(client, f"/subscriptions/{sub_id}/address", country="GB",
-                             postal_code="sw1a 1aa", city="  London ")
+    response = _post_address(
+        client, f"/subscriptions/{sub_id}/address", country="GB", postal_code="sw1a 1aa", city="  London "
+    )
     assert response.status_code == 302
     with app.app_context():
         address = db.session.get(Subscription, sub_id).shipping_address
@@ -94,8 +106,7 @@ def test_same_address_twice_applies_once(app, client, two_subs):
 
 def test_profile_update(app, client, two_subs):
     page = client.get("/profile")
-    data = {"csrf_token": csrf_token(page.text), "name": "  Home  Owner ", "phone": "+34 600 111 222",
-            "locale": "de"}
+    data = {"csrf_token": csrf_token(page.text), "name": "  Home  Owner ", "phone": "+34 600 111 222", "locale": "de"}
     assert client.post("/profile", data=data).status_code == 302
     with app.app_context():
         customer = db.session.scalar(select(Customer).where(Customer.email == "home@example.com"))
@@ -115,15 +126,18 @@ def test_email_change_needs_the_link_from_the_new_address(app, client, two_subs)
     token = csrf_token(page.text)
     taken = client.post("/profile/email", data={"email-csrf_token": token, "email-email": "taken@example.com"})
     assert taken.status_code == 409 and "already uses that email" in taken.text
-    assert client.post("/profile/email", data={"email-csrf_token": token,
-                                               "email-email": "New@Example.com"}).status_code == 302
+    assert (
+        client.post("/profile/email", data={"email-csrf_token": token, "email-email": "New@Example.com"}).status_code
+        == 302
+    )
     with app.app_context():
         mails = {m.kind: m for m in db.session.scalars(select(OutboxEmail))}
         assert mails["email_change_confirm"].to_address == "new@example.com"
         assert mails["email_change_notice"].to_address == "home@example.com"
         link = next(line for line in mails["email_change_confirm"].body_text.splitlines() if "/profile/email/" in line)
-        assert db.session.scalar(select(Customer.email).where(Customer.name == "Test Customer",
-                                                              Customer.email.like("home%")))
+        assert db.session.scalar(
+            select(Customer.email).where(Customer.name == "Test Customer", Customer.email.like("home%"))
+        )
     path = link.strip().replace(app.config["PUBLIC_BASE_URL"], "")
     confirm_page = client.get(path)
     assert confirm_page.status_code == 200 and "new@example.com" in confirm_page.text
@@ -148,8 +162,7 @@ def test_admin_edits_policies_and_they_apply(app, monkeypatch):
     with app.app_context():
         factories.staff(StaffRole.ADMIN, "owner@example.com")
         factories.staff(StaffRole.MANAGER, "mgr@example.com")
-        sub_id = factories.subscription(factories.customer("ruled@example.com"),
-                                        next_order_date=date(2030, 1, 17)).id
+        sub_id = factories.subscription(factories.customer("ruled@example.com"), next_order_date=date(2030, 1, 17)).id
         subscriptions.roll_forward()
     admin = app.test_client()
     sign_in_staff(admin, "owner@example.com")
@@ -187,13 +200,17 @@ def test_admin_sets_swap_targets(app):
     admin = app.test_client()
     sign_in_staff(admin, "cat@example.com")
     page = admin.get("/admin/products")
-    response = admin.post(f"/admin/products/{first_id}/swaps", data={
-        f"p{first_id}-csrf_token": csrf_token(page.text), f"p{first_id}-targets": [str(second_id)]})
+    response = admin.post(
+        f"/admin/products/{first_id}/swaps",
+        data={f"p{first_id}-csrf_token": csrf_token(page.text), f"p{first_id}-targets": [str(second_id)]},
+    )
     assert response.status_code == 302
     with app.app_context():
         assert policy.swap_targets(first_id) == {first_id, second_id}
-    bad = admin.post(f"/admin/products/{first_id}/swaps", data={
-        f"p{first_id}-csrf_token": csrf_token(page.text), f"p{first_id}-targets": ["99999"]})
+    bad = admin.post(
+        f"/admin/products/{first_id}/swaps",
+        data={f"p{first_id}-csrf_token": csrf_token(page.text), f"p{first_id}-targets": ["99999"]},
+    )
     assert bad.status_code == 400
 
 

@@ -1,4 +1,5 @@
 """The cancel flow: reasons, fitting offers, confirmation, outcomes, and the merchant's settings."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -44,8 +45,10 @@ def client_in(app, client, sub):
 
 def _give_reason(client, sub_id, reason, details=""):
     page = client.get(f"/subscriptions/{sub_id}/cancel")
-    return client.post(f"/subscriptions/{sub_id}/cancel",
-                       data={"csrf_token": csrf_token(page.text), "reason": reason, "details": details})
+    return client.post(
+        f"/subscriptions/{sub_id}/cancel",
+        data={"csrf_token": csrf_token(page.text), "reason": reason, "details": details},
+    )
 
 
 def _attempt(app) -> CancelAttempt:
@@ -62,15 +65,21 @@ def _subscription(app, sub_id) -> Subscription:
 
 def _upcoming(app, sub_id):
     with app.app_context():
-        return [(o.scheduled_for, o.status.value, o.total_minor) for o in db.session.scalars(
-            select(Order).where(Order.subscription_id == sub_id,
-                                Order.status.in_([OrderStatus.SCHEDULED, OrderStatus.SKIPPED]))
-            .order_by(Order.scheduled_for))]
+        return [
+            (o.scheduled_for, o.status.value, o.total_minor)
+            for o in db.session.scalars(
+                select(Order)
+                .where(Order.subscription_id == sub_id, Order.status.in_([OrderStatus.SCHEDULED, OrderStatus.SKIPPED]))
+                .order_by(Order.scheduled_for)
+            )
+        ]
 
 
 def _offer_forms(page_text):
-    return [form_fields(page_text.split('<form method="post" class="card offer">')[i], "card")
-            for i in range(1, page_text.count('class="card offer"') + 1)]
+    return [
+        form_fields(page_text.split('<form method="post" class="card offer">')[i], "card")
+        for i in range(1, page_text.count('class="card offer"') + 1)
+    ]
 
 
 def _post_offer(client, response, offer_index=None, decline=False):
@@ -245,8 +254,12 @@ def test_no_step_can_be_skipped(app, client_in, sub):
     assert client_in.get(confirm_url).status_code == 303
     assert _subscription(app, sub).status is SubscriptionStatus.ACTIVE
     # An attempt that does not exist, or is someone else's, is not found.
-    assert client_in.post(f"/subscriptions/{sub}/cancel/999/confirm",
-                          data={"csrf_token": token, "mode": "now"}).status_code == 404
+    assert (
+        client_in.post(
+            f"/subscriptions/{sub}/cancel/999/confirm", data={"csrf_token": token, "mode": "now"}
+        ).status_code
+        == 404
+    )
     # Once cancelled, the old offers cannot be taken to undo the record.
     declined = _post_offer(client_in, response, decline=True)
     _confirm(client_in, declined.location, "now")
@@ -286,8 +299,9 @@ def test_abandoned_after_a_day_and_saves_checked_after_thirty_days(app, client_i
         db.session.commit()
     assert runner.invoke(args=["jobs", "run", "cancel-follow-up"]).output.strip() == "cancel-follow-up: 0"
     with app.app_context():
-        db.session.scalar(select(CancelAttempt).order_by(CancelAttempt.id.desc())).finished_at = (
-            utcnow() - timedelta(days=31))
+        db.session.scalar(select(CancelAttempt).order_by(CancelAttempt.id.desc())).finished_at = utcnow() - timedelta(
+            days=31
+        )
         db.session.commit()
     runner.invoke(args=["jobs", "run", "cancel-follow-up"])
     assert _attempt(app).save_verified is True
@@ -316,18 +330,32 @@ def test_merchant_edits_reasons_in_every_language(app, client):
     sign_in_staff(admin, "boss@example.com")
     page = admin.get("/admin/cancellation")
     assert page.status_code == 200 and "too_expensive" in page.text
-    new = {"csrf_token": csrf_token(page.text), "prefix": "new", "new-code": "too_strong",
-           "new-position": "0", "new-enabled": "y", "new-label_en": "Too strong for me",
-           "new-label_es": "", "new-label_de": "Zu stark", "new-offers": ["swap", "talk"]}
+    new = {
+        "csrf_token": csrf_token(page.text),
+        "prefix": "new",
+        "new-code": "too_strong",
+        "new-position": "0",
+        "new-enabled": "y",
+        "new-label_en": "Too strong for me",
+        "new-label_es": "",
+        "new-label_de": "Zu stark",
+        "new-offers": ["swap", "talk"],
+    }
     missing = admin.post("/admin/cancellation", data=new)
     assert missing.status_code == 400 and "every language: es" in missing.text
     assert admin.post("/admin/cancellation", data={**new, "new-label_es": "Demasiado fuerte"}).status_code == 302
     too_many = admin.post("/admin/cancellation", data={**new, "new-offers": ["swap", "talk", "pause"]})
     assert too_many.status_code == 400
-    disable = {"csrf_token": csrf_token(page.text), "prefix": "r-other", "r-other-code": "other",
-               "r-other-position": "9", "r-other-label_en": "Something else",
-               "r-other-label_es": "Otra cosa", "r-other-label_de": "Etwas anderes",
-               "r-other-offers": ["talk"]}
+    disable = {
+        "csrf_token": csrf_token(page.text),
+        "prefix": "r-other",
+        "r-other-code": "other",
+        "r-other-position": "9",
+        "r-other-label_en": "Something else",
+        "r-other-label_es": "Otra cosa",
+        "r-other-label_de": "Etwas anderes",
+        "r-other-offers": ["talk"],
+    }
     assert admin.post("/admin/cancellation", data=disable).status_code == 302
     customer_client = app.test_client()
     sign_in_customer(app, customer_client, "es-leaver@example.com")

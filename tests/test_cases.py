@@ -1,9 +1,10 @@
 """Handoff to people and the agent console: context, channels, replies, credits, clocks, actions."""
+
 from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -73,8 +74,12 @@ def test_case_arrives_with_the_full_context(app, client, customer_sub):
         locked = db.session.scalar(select(Subscription)).orders[0].id
     refused = client.get(f"/subscriptions/{customer_sub}/orders/{locked}/skip")
     assert refused.status_code == 422 and "/help?topic=subscription" in refused.text
-    response = _open_case(client, "I could not skip tomorrow's order", "subscription",
-                          f"/subscriptions/{customer_sub}/orders/{locked}/skip")
+    response = _open_case(
+        client,
+        "I could not skip tomorrow's order",
+        "subscription",
+        f"/subscriptions/{customer_sub}/orders/{locked}/skip",
+    )
     assert response.status_code == 302 and response.location.startswith("/cases/")
     case = _case(app)
     snap = case.snapshot
@@ -87,8 +92,14 @@ def test_case_arrives_with_the_full_context(app, client, customer_sub):
     assert snap["source_page"].endswith("/skip")
     assert case.channel is Channel.PORTAL and case.status is CaseStatus.NEW and not case.is_repeat
     with app.app_context():
-        assert db.session.scalar(select(OutboxEmail.kind).where(OutboxEmail.to_address == "helpme@example.com")
-                                 .order_by(OutboxEmail.id.desc())) == "case_opened"
+        assert (
+            db.session.scalar(
+                select(OutboxEmail.kind)
+                .where(OutboxEmail.to_address == "helpme@example.com")
+                .order_by(OutboxEmail.id.desc())
+            )
+            == "case_opened"
+        )
     # A second case about the same thing within a week is flagged, and lists the first.
     _open_case(client, "Still stuck", "subscription")
     again = _case(app)
@@ -130,9 +141,11 @@ def test_cases_of_others_are_404(app, client, customer_sub):
 
 
 def _inbound_email(client, app, sender, text, message_id, key=None):
-    return client.post("/api/inbound/email", json={"from": sender, "subject": "Help", "text": text,
-                                                   "message_id": message_id},
-                       headers={"X-Inbound-Key": key or app.config["INBOUND_EMAIL_KEY"]})
+    return client.post(
+        "/api/inbound/email",
+        json={"from": sender, "subject": "Help", "text": text, "message_id": message_id},
+        headers={"X-Inbound-Key": key or app.config["INBOUND_EMAIL_KEY"]},
+    )
 
 
 def _inbound_sms(client, app, sender, body, sid, key=None):
@@ -140,8 +153,12 @@ def _inbound_sms(client, app, sender, body, sid, key=None):
 
     raw = urlencode({"From": sender, "Body": body, "MessageSid": sid}).encode()
     signature = hmac.new((key or app.config["INBOUND_SMS_KEY"]).encode(), raw, hashlib.sha256).hexdigest()
-    return client.post("/api/inbound/sms", data=raw, content_type="application/x-www-form-urlencoded",
-                       headers={"X-Signature": signature})
+    return client.post(
+        "/api/inbound/sms",
+        data=raw,
+        content_type="application/x-www-form-urlencoded",
+        headers={"X-Signature": signature},
+    )
 
 
 def test_inbound_channels_attach_to_the_right_customer_and_case(app, client, customer_sub):
@@ -154,8 +171,11 @@ def test_inbound_channels_attach_to_the_right_customer_and_case(app, client, cus
     assert _inbound_email(api, app, "Hana <helpme@example.com>", "Any news?", "m-1").json["case"] == portal_case
     sms = _inbound_sms(api, app, "+34600123456", "Texting too", "SM1")
     assert sms.json["case"] == portal_case
-    social = api.post("/api/inbound/social", json={"handle": "@Hana", "text": "and here", "id": "dm-1"},
-                      headers={"X-Inbound-Key": app.config["INBOUND_SOCIAL_KEY"]})
+    social = api.post(
+        "/api/inbound/social",
+        json={"handle": "@Hana", "text": "and here", "id": "dm-1"},
+        headers={"X-Inbound-Key": app.config["INBOUND_SOCIAL_KEY"]},
+    )
     assert social.json["case"] == portal_case
     stranger = _inbound_email(api, app, "someone@else.example", "Who are you?", "m-2")
     assert stranger.json["case"] != portal_case
@@ -166,7 +186,10 @@ def test_inbound_channels_attach_to_the_right_customer_and_case(app, client, cus
         assert unknown.customer_id is None and unknown.sender == "someone@else.example"
     assert _inbound_email(api, app, "x@example.com", "hi", "m-3", key="wrong").status_code == 403
     assert _inbound_sms(api, app, "+1555", "hi", "SM2", key="wrong").status_code == 403
-    assert api.post("/api/inbound/email", json={}, headers={"X-Inbound-Key": app.config["INBOUND_EMAIL_KEY"]}).status_code == 400
+    assert (
+        api.post("/api/inbound/email", json={}, headers={"X-Inbound-Key": app.config["INBOUND_EMAIL_KEY"]}).status_code
+        == 400
+    )
 
 
 def test_agent_replies_on_the_case_channel_and_customer_replies_reopen(app, client, customer_sub, agent):
@@ -182,13 +205,17 @@ def test_agent_replies_on_the_case_channel_and_customer_replies_reopen(app, clie
     with app.app_context():
         outbound = db.session.scalar(select(OutboundMessage))
         assert (outbound.recipient, outbound.sent_at) == ("+34 600 123 456", None)
-    assert app.test_cli_runner().invoke(args=["jobs", "run", "outbound-messages"]).output.strip() == "outbound-messages: 1"
+    assert (
+        app.test_cli_runner().invoke(args=["jobs", "run", "outbound-messages"]).output.strip() == "outbound-messages: 1"
+    )
     assert _case(app).status is CaseStatus.WAITING and _case(app).first_response_at is not None
     # A saved reply, used when the box is left empty, in the customer's words and name.
     console.post(f"/console/cases/{sms_case}/reply", data={**fields, "saved_reply": "skip_done", "body": ""})
     with app.app_context():
-        assert "Hi Hana, done: I have skipped that order" in db.session.scalars(
-            select(OutboundMessage.body).order_by(OutboundMessage.id.desc())).first()
+        assert (
+            "Hi Hana, done: I have skipped that order"
+            in db.session.scalars(select(OutboundMessage.body).order_by(OutboundMessage.id.desc())).first()
+        )
     # The customer answers in the portal thread: the case reopens, and they got the reply by email.
     sign_in_customer(app, client, "helpme@example.com")
     thread = client.get(f"/cases/{sms_case}")
@@ -199,16 +226,24 @@ def test_agent_replies_on_the_case_channel_and_customer_replies_reopen(app, clie
     _open_case(client, "Another question")
     portal_case = _case(app).id
     page = console.get(f"/console/cases/{portal_case}")
-    console.post(f"/console/cases/{portal_case}/reply", data={**form_fields(page.text, "reply-form"), "body": "Answered"})
+    console.post(
+        f"/console/cases/{portal_case}/reply", data={**form_fields(page.text, "reply-form"), "body": "Answered"}
+    )
     with app.app_context():
         mail = db.session.scalar(select(OutboxEmail).where(OutboxEmail.kind == "case_reply"))
         assert mail.to_address == "helpme@example.com" and "Answered" in mail.body_text
         db.session.get(Case, portal_case).status = CaseStatus.RESOLVED
         db.session.commit()
-    answer = api.post("/api/inbound/email", json={
-        "from": "helpme@example.com", "text": "One more thing", "message_id": "m-9",
-        "subject": f"Re: A reply to your message (case {portal_case})"},
-        headers={"X-Inbound-Key": app.config["INBOUND_EMAIL_KEY"]})
+    answer = api.post(
+        "/api/inbound/email",
+        json={
+            "from": "helpme@example.com",
+            "text": "One more thing",
+            "message_id": "m-9",
+            "subject": f"Re: A reply to your message (case {portal_case})",
+        },
+        headers={"X-Inbound-Key": app.config["INBOUND_EMAIL_KEY"]},
+    )
     assert answer.json["case"] == portal_case
     with app.app_context():
         assert db.session.get(Case, portal_case).status is CaseStatus.REOPENED
@@ -221,8 +256,9 @@ def test_internal_notes_are_not_shown_to_the_customer(app, client, customer_sub,
     console = app.test_client()
     sign_in_staff(console, "agent@staff.example")
     page = console.get(f"/console/cases/{case_id}")
-    console.post(f"/console/cases/{case_id}/note", data={**form_fields(page.text, "note-form"),
-                                                          "body": "Customer sounds upset"})
+    console.post(
+        f"/console/cases/{case_id}/note", data={**form_fields(page.text, "note-form"), "body": "Customer sounds upset"}
+    )
     assert "Customer sounds upset" in console.get(f"/console/cases/{case_id}").text
     assert "Customer sounds upset" not in client.get(f"/cases/{case_id}").text
 
@@ -252,15 +288,20 @@ def test_queue_filters_claim_and_assign(app, client, customer_sub, agent):
 
 def test_first_response_clock_in_business_hours(app):
     with app.app_context():
-        case = Case(channel=Channel.EMAIL, issue_type="other", subject="x", snapshot={},
-                    created_at=datetime(2030, 1, 4, 15, 0, tzinfo=timezone.utc))  # Friday 16:00 in Madrid
-        case.first_response_at = datetime(2030, 1, 7, 9, 0, tzinfo=timezone.utc)  # Monday 10:00
+        case = Case(
+            channel=Channel.EMAIL,
+            issue_type="other",
+            subject="x",
+            snapshot={},
+            created_at=datetime(2030, 1, 4, 15, 0, tzinfo=UTC),
+        )  # Friday 16:00 in Madrid
+        case.first_response_at = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)  # Monday 10:00
         clock = inbox.response_clock(case)
         assert clock.calendar_seconds == 66 * 3600
         assert clock.business_seconds == 2 * 3600  # one hour on Friday, one on Monday
         assert not clock.breached
         case.first_response_at = None
-        late = inbox.response_clock(case, now=datetime(2030, 1, 7, 13, 30, tzinfo=timezone.utc))
+        late = inbox.response_clock(case, now=datetime(2030, 1, 7, 13, 30, tzinfo=UTC))
         # Friday 16:00-17:00 and Monday 09:00-14:30 in Madrid.
         assert late.business_seconds == int(6.5 * 3600) and late.breached and not late.responded
 
@@ -285,15 +326,19 @@ def test_acting_on_behalf_uses_the_same_services(app, client, customer_sub, agen
     console = app.test_client()
     sign_in_staff(console, "agent@staff.example")
     page = console.get(f"/console/cases/{case_id}")
-    done = console.post(f"/console/cases/{case_id}/act", data={**form_fields(page.text, "act-form"),
-                                                                "subscription_id": customer_sub, "action": "pause"})
+    done = console.post(
+        f"/console/cases/{case_id}/act",
+        data={**form_fields(page.text, "act-form"), "subscription_id": customer_sub, "action": "pause"},
+    )
     assert done.status_code == 302
     with app.app_context():
         assert db.session.get(Subscription, customer_sub).status is SubscriptionStatus.PAUSED
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "subscription.pause"))
         assert (event.actor_type.value, event.actor_label) == ("staff", "agent@staff.example")
-    refused = console.post(f"/console/cases/{case_id}/act", data={**form_fields(page.text, "act-form"),
-                                                                   "subscription_id": customer_sub, "action": "pause"})
+    refused = console.post(
+        f"/console/cases/{case_id}/act",
+        data={**form_fields(page.text, "act-form"), "subscription_id": customer_sub, "action": "pause"},
+    )
     assert refused.status_code == 422 and "not active" in refused.text
     assert "Paused the subscription" in client.get("/activity").text
 
@@ -306,11 +351,18 @@ def test_credit_limit_and_manager_approval(app, client, customer_sub, agent):
     sign_in_staff(console, "agent@staff.example")
     page = console.get(f"/console/cases/{case_id}")
     fields = form_fields(page.text, "credit-form")
-    assert console.post(f"/console/cases/{case_id}/credit", data={**fields, "amount": "15.00",
-                                                                   "reason": "late"}).status_code == 302
+    assert (
+        console.post(
+            f"/console/cases/{case_id}/credit", data={**fields, "amount": "15.00", "reason": "late"}
+        ).status_code
+        == 302
+    )
     console.post(f"/console/cases/{case_id}/credit", data={**fields, "amount": "10.00", "reason": "very late"})
     with app.app_context():
-        statuses = [(r.amount_minor, r.status.value) for r in db.session.scalars(select(CreditRequest).order_by(CreditRequest.id))]
+        statuses = [
+            (r.amount_minor, r.status.value)
+            for r in db.session.scalars(select(CreditRequest).order_by(CreditRequest.id))
+        ]
         assert statuses == [(1500, "approved"), (1000, "pending")]
         assert sum(db.session.scalars(select(CreditEntry.amount_minor))) == 1500
     assert console.get("/console/approvals").status_code == 403
@@ -322,10 +374,14 @@ def test_credit_limit_and_manager_approval(app, client, customer_sub, agent):
     assert "very late" in approvals.text
     with app.app_context():
         pending_id = db.session.scalar(select(CreditRequest.id).where(CreditRequest.status == "pending"))
-    manager.post("/console/approvals", data={"csrf_token": csrf_token(approvals.text), "request_id": pending_id,
-                                             "decision": "approve"})
-    again = manager.post("/console/approvals", data={"csrf_token": csrf_token(approvals.text),
-                                                     "request_id": pending_id, "decision": "approve"})
+    manager.post(
+        "/console/approvals",
+        data={"csrf_token": csrf_token(approvals.text), "request_id": pending_id, "decision": "approve"},
+    )
+    again = manager.post(
+        "/console/approvals",
+        data={"csrf_token": csrf_token(approvals.text), "request_id": pending_id, "decision": "approve"},
+    )
     assert again.status_code == 400
     with app.app_context():
         assert sum(db.session.scalars(select(CreditEntry.amount_minor))) == 2500
@@ -341,31 +397,48 @@ def test_swap_and_address_on_behalf(app, client, customer_sub, agent):
     case_id = _case(app).id
     with app.app_context():
         sub = db.session.get(Subscription, customer_sub)
-        bigger = Variant(product_id=sub.items[0].variant.product_id, name="1 kg", sku="BIG-OB",
-                         price_minor=3900, currency="EUR")
+        bigger = Variant(
+            product_id=sub.items[0].variant.product_id, name="1 kg", sku="BIG-OB", price_minor=3900, currency="EUR"
+        )
         db.session.add(bigger)
         db.session.commit()
         item_id, bigger_id = sub.items[0].id, bigger.id
     console = app.test_client()
     sign_in_staff(console, "agent@staff.example")
     page = console.get(f"/console/cases/{case_id}")
-    swapped = console.post(f"/console/cases/{case_id}/swap", data={**form_fields(page.text, "swap-form"),
-                                                                    "item_id": item_id, "variant_id": bigger_id,
-                                                                    "quantity": 1})
+    swapped = console.post(
+        f"/console/cases/{case_id}/swap",
+        data={**form_fields(page.text, "swap-form"), "item_id": item_id, "variant_id": bigger_id, "quantity": 1},
+    )
     assert swapped.status_code == 302
     fields = form_fields(page.text, "address-form")
-    bad = console.post(f"/console/cases/{case_id}/address", data={**fields, "name": "Hana", "line1": "Neue Str. 1",
-                                                                   "postal_code": "1", "city": "Berlin", "country": "DE"})
+    bad = console.post(
+        f"/console/cases/{case_id}/address",
+        data={**fields, "name": "Hana", "line1": "Neue Str. 1", "postal_code": "1", "city": "Berlin", "country": "DE"},
+    )
     assert bad.status_code == 400 and "e.g. 10115" in bad.text
-    moved = console.post(f"/console/cases/{case_id}/address", data={**fields, "name": "Hana", "line1": "Neue Str. 1",
-                                                                     "postal_code": "10115", "city": "Berlin",
-                                                                     "country": "DE", "subscription_id": "0"})
+    moved = console.post(
+        f"/console/cases/{case_id}/address",
+        data={
+            **fields,
+            "name": "Hana",
+            "line1": "Neue Str. 1",
+            "postal_code": "10115",
+            "city": "Berlin",
+            "country": "DE",
+            "subscription_id": "0",
+        },
+    )
     assert moved.status_code == 302
     with app.app_context():
         sub = db.session.get(Subscription, customer_sub)
         assert sub.items[0].variant_id == bigger_id and sub.shipping_address.city == "Berlin"
-        actors = {e.action: e.actor_label for e in db.session.scalars(select(AuditEvent).where(
-            AuditEvent.action.in_(["subscription.swap", "subscription.address"])))}
+        actors = {
+            e.action: e.actor_label
+            for e in db.session.scalars(
+                select(AuditEvent).where(AuditEvent.action.in_(["subscription.swap", "subscription.address"]))
+            )
+        }
         assert actors == {"subscription.swap": "agent@staff.example", "subscription.address": "agent@staff.example"}
 
 
@@ -373,8 +446,9 @@ def test_case_from_a_declined_payment_carries_the_failed_order(app, client, cust
     from portal.models import Order, OrderStatus
 
     with app.app_context():
-        order = db.session.scalar(select(Order).where(Order.subscription_id == customer_sub)
-                                  .order_by(Order.scheduled_for))
+        order = db.session.scalar(
+            select(Order).where(Order.subscription_id == customer_sub).order_by(Order.scheduled_for)
+        )
         order.status, order.failure_code = OrderStatus.FAILED, "card_declined"
         db.session.commit()
         order_id = order.id
@@ -395,8 +469,12 @@ def test_merchant_sets_the_agent_credit_limit(app, customer_sub, agent):
     sign_in_staff(admin, "owner@staff.example")
     page = admin.get("/admin/policies")
     assert 'value="20.00"' in page.text
-    assert admin.post("/admin/policies", data={**form_fields(page.text, "narrow"),
-                                               "agent_credit_limit": "5.00"}).status_code == 302
+    assert (
+        admin.post(
+            "/admin/policies", data={**form_fields(page.text, "narrow"), "agent_credit_limit": "5.00"}
+        ).status_code
+        == 302
+    )
     with app.app_context():
         case = inbox.receive(Channel.EMAIL, "helpme@example.com", "late", "email:limit")
         from portal.services import credits
@@ -417,14 +495,24 @@ def test_refund_skip_and_cancel_on_behalf(app, due, agent):
     console = app.test_client()
     sign_in_staff(console, "agent@staff.example")
     page = console.get(f"/console/cases/{case_id}")
-    refunded = console.post(f"/console/cases/{case_id}/refund", data={
-        **form_fields(page.text, "refund-form"), "order_id": paid, "amount": "3.50", "reason": "torn bag"})
+    refunded = console.post(
+        f"/console/cases/{case_id}/refund",
+        data={**form_fields(page.text, "refund-form"), "order_id": paid, "amount": "3.50", "reason": "torn bag"},
+    )
     assert refunded.status_code == 302
     act = form_fields(page.text, "act-form")
-    assert console.post(f"/console/cases/{case_id}/act", data={**act, "subscription_id": sub_id,
-                                                                "action": "skip_next"}).status_code == 302
-    assert console.post(f"/console/cases/{case_id}/act", data={**act, "subscription_id": sub_id,
-                                                                "action": "cancel"}).status_code == 302
+    assert (
+        console.post(
+            f"/console/cases/{case_id}/act", data={**act, "subscription_id": sub_id, "action": "skip_next"}
+        ).status_code
+        == 302
+    )
+    assert (
+        console.post(
+            f"/console/cases/{case_id}/act", data={**act, "subscription_id": sub_id, "action": "cancel"}
+        ).status_code
+        == 302
+    )
     with app.app_context():
         assert db.session.scalar(select(Payment.refunded_minor)) == 350
         assert db.session.get(Subscription, sub_id).status is SubscriptionStatus.CANCELLED

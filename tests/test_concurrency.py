@@ -1,4 +1,5 @@
 """Racing requests on PostgreSQL: one sign-in link, one winner."""
+
 from __future__ import annotations
 
 import threading
@@ -55,8 +56,9 @@ def test_a_link_used_from_many_tabs_at_once_signs_in_once(app):
     run_together(app, use_link, 8)
     assert sorted(outcomes) == ["refused"] * 7 + ["signed in"]
     with app.app_context():
-        signed_in = db.session.scalar(select(func.count()).select_from(AuditEvent)
-                                      .where(AuditEvent.action == "auth.signed_in"))
+        signed_in = db.session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "auth.signed_in")
+        )
         assert signed_in == 1
 
 
@@ -91,8 +93,9 @@ def test_racing_confirmations_apply_one_action(app):
         factories.subscription(customer, next_order_date=date.today() + timedelta(days=10))
         subscriptions.roll_forward()
         sub = db.session.scalar(select(Subscription))
-        order_id = db.session.scalar(select(Order.id).where(Order.subscription_id == sub.id)
-                                     .order_by(Order.scheduled_for.desc()))
+        order_id = db.session.scalar(
+            select(Order.id).where(Order.subscription_id == sub.id).order_by(Order.scheduled_for.desc())
+        )
     first = app.test_client()
     sign_in_customer(app, first, "tabs@example.com")
     path = f"/subscriptions/{sub.id}/orders/{order_id}/skip"
@@ -118,11 +121,18 @@ def test_racing_confirmations_apply_one_action(app):
     assert sorted(statuses) == [302] + [409] * 7
     with app.app_context():
         assert db.session.get(Order, order_id).status is OrderStatus.SKIPPED
-        applied = db.session.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "subscription.skip", AuditEvent.outcome == "success"))
+        applied = db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "subscription.skip", AuditEvent.outcome == "success")
+        )
         assert applied == 1
-        assert db.session.scalar(select(func.count()).select_from(OutboxEmail)
-                                 .where(OutboxEmail.kind == "subscription_changed")) == 1
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(OutboxEmail).where(OutboxEmail.kind == "subscription_changed")
+            )
+            == 1
+        )
 
 
 def test_four_workers_charge_each_due_order_exactly_once(app, localstripe, fixed_today):

@@ -1,4 +1,5 @@
 """What a signed-in subscriber sees."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -11,8 +12,7 @@ from tests.helpers import sign_in_customer
 def test_dashboard_shows_subscription_details(app, client):
     with app.app_context():
         customer = factories.customer("dash@example.com", name="Dana Dash")
-        sub = factories.subscription(customer, quantity=2, price_minor=1250,
-                                     next_order_date=date(2031, 5, 17))
+        sub = factories.subscription(customer, quantity=2, price_minor=1250, next_order_date=date(2031, 5, 17))
         factories.order(sub, status=OrderStatus.SCHEDULED)
         factories.order(sub, status=OrderStatus.PAID, scheduled_for=date(2031, 5, 3))
         product_name = sub.items[0].variant.product.name

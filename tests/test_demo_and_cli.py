@@ -1,4 +1,5 @@
 """`flask demo-data`, `flask portal-session` and the worker's one-shot commands."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -22,8 +23,10 @@ from tests.helpers import sign_in_staff
 
 
 def _counts():
-    return {model.__name__: db.session.scalar(select(func.count()).select_from(model))
-            for model in (Customer, Product, Variant, Subscription, Order, StaffUser)}
+    return {
+        model.__name__: db.session.scalar(select(func.count()).select_from(model))
+        for model in (Customer, Product, Variant, Subscription, Order, StaffUser)
+    }
 
 
 def test_demo_data_states_and_idempotence(app):
@@ -42,15 +45,20 @@ def test_demo_data_states_and_idempotence(app):
         assert subs("bob@example.com")[1] == [SubscriptionStatus.PAUSED]
         assert subs("dave@example.com")[1] == [SubscriptionStatus.CANCELLED]
         carol, _ = subs("carol@example.com")
-        last = db.session.scalar(select(Order).where(Order.customer_id == carol.id,
-                                                     Order.status != OrderStatus.SCHEDULED)
-                                 .order_by(Order.scheduled_for.desc()))
+        last = db.session.scalar(
+            select(Order)
+            .where(Order.customer_id == carol.id, Order.status != OrderStatus.SCHEDULED)
+            .order_by(Order.scheduled_for.desc())
+        )
         assert last.status is OrderStatus.FAILED
         erin, _ = subs("erin@example.com")
         assert erin.locale == "es"
         roles = {s.email: s.role for s in db.session.scalars(select(StaffUser))}
-        assert roles == {"agent@example.com": StaffRole.AGENT, "manager@example.com": StaffRole.MANAGER,
-                         "admin@example.com": StaffRole.ADMIN}
+        assert roles == {
+            "agent@example.com": StaffRole.AGENT,
+            "manager@example.com": StaffRole.MANAGER,
+            "admin@example.com": StaffRole.ADMIN,
+        }
     assert runner.invoke(args=["demo-data"]).exit_code == 0
     with app.app_context():
         assert _counts() == first

@@ -1,4 +1,5 @@
 """Error pages and JSON problems, translated, with a request id; bad input is never a 500."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,9 +1,10 @@
 """Shipped catalogues are complete; language comes from the customer, then the browser."""
+
 from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 
 import pytest
@@ -23,9 +24,27 @@ def extracted(tmp_path_factory):
     """Extract from the source now, so a string added without a translation is caught."""
     pot = tmp_path_factory.mktemp("i18n") / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-         "-k", "_l", "-k", "lazy_gettext", "-k", "ngettext:1,2", "--no-location", "-o", str(pot), "."],
-        cwd=ROOT, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "-k",
+            "ngettext:1,2",
+            "--no-location",
+            "-o",
+            str(pot),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     with pot.open("rb") as handle:
         return {message.id for message in read_po(handle) if message.id}
@@ -79,12 +98,10 @@ def test_visitor_can_choose_a_language(client):
     from tests.conftest import csrf_token
 
     page = client.get("/login")
-    response = client.post("/language", data={"csrf_token": csrf_token(page.text), "locale": "es",
-                                              "next": "/login"})
+    response = client.post("/language", data={"csrf_token": csrf_token(page.text), "locale": "es", "next": "/login"})
     assert response.status_code == 302 and response.location == "/login"
     assert "Envíame un enlace de acceso" in client.get("/login").text
-    client.post("/language", data={"csrf_token": csrf_token(page.text), "locale": "xx",
-                                   "next": "https://evil.example"})
+    client.post("/language", data={"csrf_token": csrf_token(page.text), "locale": "xx", "next": "https://evil.example"})
     assert '<html lang="es">' in client.get("/login").text
 
 
@@ -102,10 +119,9 @@ def test_money_and_dates_follow_the_locale(app):
 
 
 def test_datetimes_are_shown_in_the_merchant_timezone(app):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    with app.test_request_context():
-        with force_locale("en"):
-            # 23:30 UTC on 31 Dec is already 1 Jan in Madrid.
-            shown = local_date(datetime(2026, 12, 31, 23, 30, tzinfo=timezone.utc), "short")
-            assert shown.startswith("1/1/27")
+    with app.test_request_context(), force_locale("en"):
+        # 23:30 UTC on 31 Dec is already 1 Jan in Madrid.
+        shown = local_date(datetime(2026, 12, 31, 23, 30, tzinfo=UTC), "short")
+        assert shown.startswith("1/1/27")

@@ -1,4 +1,5 @@
 """The email outbox: nothing lost while SMTP is down, nothing sent twice."""
+
 from __future__ import annotations
 
 from datetime import timedelta

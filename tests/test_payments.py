@@ -1,4 +1,5 @@
 """Charging against localstripe: once per order, declines and recovery, credits, saved cards."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -21,19 +22,25 @@ from portal.models import (
     utcnow,
 )
 from portal.services import payments, subscriptions
-from portal.services.payments import charging
 from portal.services.actors import Actor
 from portal.services.errors import DomainError
+from portal.services.payments import charging
 from tests import factories
-from tests.conftest import TODAY, csrf_token
 from tests.billing import DECLINE, GOOD, add_card, payment_intents
+from tests.conftest import TODAY, csrf_token
 from tests.helpers import sign_in_customer
 
 pytestmark = pytest.mark.usefixtures("fixed_today", "localstripe")
+
+
 def _orders(app, sub_id):
     with app.app_context():
-        return [(o.scheduled_for, o.status, o.total_minor - o.credit_applied_minor) for o in db.session.scalars(
-            select(Order).where(Order.subscription_id == sub_id).order_by(Order.scheduled_for))]
+        return [
+            (o.scheduled_for, o.status, o.total_minor - o.credit_applied_minor)
+            for o in db.session.scalars(
+                select(Order).where(Order.subscription_id == sub_id).order_by(Order.scheduled_for)
+            )
+        ]
 
 
 def test_good_card_charges_once(app, due):
@@ -183,8 +190,9 @@ def test_other_customers_cards_are_404(app, client, due):
     due(GOOD)
     with app.app_context():
         factories.customer("thief@example.com")
-        card_id = payments.saved_cards(db.session.scalar(select(Customer).where(
-            Customer.email == "payer@example.com")))[0].id
+        card_id = payments.saved_cards(
+            db.session.scalar(select(Customer).where(Customer.email == "payer@example.com"))
+        )[0].id
     sign_in_customer(app, client, "thief@example.com")
     token = csrf_token(client.get("/").text)
     assert client.post(f"/payment/cards/{card_id}/default", data={"csrf_token": token}).status_code == 404
@@ -211,8 +219,9 @@ def test_refund_in_part_then_in_full(app, due):
     sub_id = due(GOOD)
     with app.app_context():
         payments.run_renewals()
-        order = db.session.scalar(select(Order).where(Order.subscription_id == sub_id,
-                                                      Order.status == OrderStatus.PAID))
+        order = db.session.scalar(
+            select(Order).where(Order.subscription_id == sub_id, Order.status == OrderStatus.PAID)
+        )
         staff = factories.staff()
         actor = Actor.for_staff(staff)
         with pytest.raises(DomainError):
@@ -235,8 +244,9 @@ def test_receipt_for_a_paid_order_only(app, client, due):
         payments.add_credit(Actor.system("test"), customer, 200, "EUR", "sorry")
         payments.run_renewals()
         paid = db.session.scalar(select(Order.id).where(Order.status == OrderStatus.PAID))
-        upcoming = db.session.scalar(select(Order.id).where(Order.subscription_id == sub_id,
-                                                            Order.status == OrderStatus.SCHEDULED))
+        upcoming = db.session.scalar(
+            select(Order.id).where(Order.subscription_id == sub_id, Order.status == OrderStatus.SCHEDULED)
+        )
     sign_in_customer(app, client, "payer@example.com")
     page = client.get(f"/orders/{paid}/receipt")
     assert page.status_code == 200
@@ -267,8 +277,15 @@ def test_failed_payment_email_link_leads_to_paying_with_a_new_card(app, due):
         customer = db.session.scalar(select(Customer))
         client = gateway._client()
         intent = client.setup_intents.create(params={"customer": customer.stripe_customer_id})
-        client.setup_intents.confirm(intent.id, params={"payment_method_data": {
-            "type": "card", "card": {"number": GOOD, "exp_month": 12, "exp_year": 2031, "cvc": "123"}}})
+        client.setup_intents.confirm(
+            intent.id,
+            params={
+                "payment_method_data": {
+                    "type": "card",
+                    "card": {"number": GOOD, "exp_month": 12, "exp_year": 2031, "cvc": "123"},
+                }
+            },
+        )
     saved = browser.post("/payment/cards", data={"csrf_token": csrf_token(card_page.text), "setup_intent": intent.id})
     assert saved.status_code == 302
     messages = browser.get("/payment").text

@@ -1,4 +1,5 @@
 """The schema comes from the migrations, and the migrations match the models."""
+
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata

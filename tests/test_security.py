@@ -1,4 +1,5 @@
 """CSRF, cookies, headers, trusted hosts, rate limits."""
+
 from __future__ import annotations
 
 import pytest
@@ -91,13 +92,13 @@ def test_login_is_rate_limited_with_a_translated_page(app, monkeypatch):
     client = app.test_client()
     token = csrf_token(client.get("/login").text)
     statuses = [
-        client.post("/login/password", data={"pw-csrf_token": token, "pw-email": "x@example.com",
-                                             "pw-password": "wrong"}).status_code
+        client.post(
+            "/login/password", data={"pw-csrf_token": token, "pw-email": "x@example.com", "pw-password": "wrong"}
+        ).status_code
         for _ in range(4)
     ]
     assert statuses == [400, 400, 400, 429]
-    spanish = client.post("/login/password", headers={"Accept-Language": "es"},
-                          data={"pw-csrf_token": token})
+    spanish = client.post("/login/password", headers={"Accept-Language": "es"}, data={"pw-csrf_token": token})
     assert spanish.status_code == 429
     assert "Demasiados intentos" in spanish.text
 
@@ -108,22 +109,31 @@ def test_link_requests_are_limited_per_address(app, monkeypatch):
     for _ in range(3):
         client = app.test_client()  # a fresh browser each time: the limit follows the address
         token = csrf_token(client.get("/login").text)
-        statuses.append(client.post("/login", data={
-            "link-csrf_token": token, "link-email": "Target@example.com "}).status_code)
+        statuses.append(
+            client.post("/login", data={"link-csrf_token": token, "link-email": "Target@example.com "}).status_code
+        )
     assert statuses == [302, 302, 429]
     # Somebody else asking for their own link is not held up by it.
     client = app.test_client()
     token = csrf_token(client.get("/login").text)
-    assert client.post("/login", data={"link-csrf_token": token,
-                                       "link-email": "other@example.com"}).status_code == 302
+    assert client.post("/login", data={"link-csrf_token": token, "link-email": "other@example.com"}).status_code == 302
 
 
 def test_production_has_no_default_shared_secrets(production_env):
     app = create_app("production", TRUSTED_HOSTS=["portal.example.com"])
     client = app.test_client()
     base = "https://portal.example.com"
-    assert client.post("/api/inbound/email", json={"from": "a@b.c", "text": "x", "message_id": "1"},
-                       headers={"X-Inbound-Key": "dev-inbound-email-key"}, base_url=base).status_code == 403
-    assert client.post("/api/inbound/sms", data={"From": "+1", "Body": "x", "MessageSid": "1"},
-                       base_url=base).status_code == 403
+    assert (
+        client.post(
+            "/api/inbound/email",
+            json={"from": "a@b.c", "text": "x", "message_id": "1"},
+            headers={"X-Inbound-Key": "dev-inbound-email-key"},
+            base_url=base,
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post("/api/inbound/sms", data={"From": "+1", "Body": "x", "MessageSid": "1"}, base_url=base).status_code
+        == 403
+    )
     assert client.post("/api/webhooks/stripe", data="{}", base_url=base).status_code == 400

@@ -1,4 +1,5 @@
 """Server-side sessions: sign-out, password and role changes end them for real."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -55,17 +56,21 @@ def test_password_change_signs_out_other_browsers_only(app):
     sign_in_staff(phone, "pwchange@example.com")
     assert _sessions(app, staff_user_id=member_id) == 2
     page = laptop.get("/console/password")
-    response = laptop.post("/console/password", data={
-        "csrf_token": csrf_token(page.text), "current_password": factories.STAFF_PASSWORD,
-        "new_password": "an entirely new secret", "confirm_password": "an entirely new secret",
-    })
+    response = laptop.post(
+        "/console/password",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "current_password": factories.STAFF_PASSWORD,
+            "new_password": "an entirely new secret",
+            "confirm_password": "an entirely new secret",
+        },
+    )
     assert response.status_code == 302
     assert laptop.get("/console/").status_code == 200
     assert phone.get("/console/").status_code == 302
     assert _sessions(app, staff_user_id=member_id) == 1
     assert sign_in_staff(app.test_client(), "pwchange@example.com").status_code == 400
-    assert sign_in_staff(app.test_client(), "pwchange@example.com",
-                         "an entirely new secret").status_code == 302
+    assert sign_in_staff(app.test_client(), "pwchange@example.com", "an entirely new secret").status_code == 302
 
 
 def test_wrong_current_password_changes_nothing(app, client):
@@ -73,10 +78,15 @@ def test_wrong_current_password_changes_nothing(app, client):
         factories.staff(StaffRole.AGENT, "careful@example.com")
     sign_in_staff(client, "careful@example.com")
     page = client.get("/console/password")
-    response = client.post("/console/password", data={
-        "csrf_token": csrf_token(page.text), "current_password": "guess",
-        "new_password": "an entirely new secret", "confirm_password": "an entirely new secret",
-    })
+    response = client.post(
+        "/console/password",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "current_password": "guess",
+            "new_password": "an entirely new secret",
+            "confirm_password": "an entirely new secret",
+        },
+    )
     assert response.status_code == 400
     assert sign_in_staff(app.test_client(), "careful@example.com").status_code == 302
 
@@ -91,9 +101,13 @@ def test_role_change_ends_that_members_sessions(app):
     sign_in_staff(demoted, "demoted@example.com")
     assert demoted.get("/console/").status_code == 200
     page = admin.get("/admin/staff")
-    response = admin.post(f"/admin/staff/{member_id}/role", data={
-        f"m{member_id}-csrf_token": csrf_token(page.text), f"m{member_id}-role": "agent",
-    })
+    response = admin.post(
+        f"/admin/staff/{member_id}/role",
+        data={
+            f"m{member_id}-csrf_token": csrf_token(page.text),
+            f"m{member_id}-role": "agent",
+        },
+    )
     assert response.status_code == 302
     assert demoted.get("/console/").status_code == 302
     assert admin.get("/console/").status_code == 200
@@ -107,9 +121,13 @@ def test_last_admin_cannot_be_demoted(app, client):
         only_id = only.id
     sign_in_staff(client, "only@example.com")
     page = client.get("/admin/staff")
-    response = client.post(f"/admin/staff/{only_id}/role", data={
-        f"m{only_id}-csrf_token": csrf_token(page.text), f"m{only_id}-role": "agent",
-    })
+    response = client.post(
+        f"/admin/staff/{only_id}/role",
+        data={
+            f"m{only_id}-csrf_token": csrf_token(page.text),
+            f"m{only_id}-role": "agent",
+        },
+    )
     assert response.status_code == 409
     assert "last active admin" in response.text
     with app.app_context():
@@ -123,9 +141,13 @@ def test_bad_role_value_is_a_400(app, client):
         other_id = other.id
     sign_in_staff(client, "chief@example.com")
     page = client.get("/admin/staff")
-    response = client.post(f"/admin/staff/{other_id}/role", data={
-        f"m{other_id}-csrf_token": csrf_token(page.text), f"m{other_id}-role": "emperor",
-    })
+    response = client.post(
+        f"/admin/staff/{other_id}/role",
+        data={
+            f"m{other_id}-csrf_token": csrf_token(page.text),
+            f"m{other_id}-role": "emperor",
+        },
+    )
     assert response.status_code == 400
 
 
@@ -134,8 +156,13 @@ def test_admin_adds_staff_member(app, client):
         factories.staff(StaffRole.ADMIN, "hiring@example.com")
     sign_in_staff(client, "hiring@example.com")
     page = client.get("/admin/staff")
-    data = {"csrf_token": csrf_token(page.text), "name": "New Agent", "email": "New@Example.com",
-            "role": "agent", "password": "a proper password"}
+    data = {
+        "csrf_token": csrf_token(page.text),
+        "name": "New Agent",
+        "email": "New@Example.com",
+        "role": "agent",
+        "password": "a proper password",
+    }
     assert client.post("/admin/staff", data=data).status_code == 302
     assert sign_in_staff(app.test_client(), "new@example.com", "a proper password").status_code == 302
     again = client.post("/admin/staff", data=data)
@@ -177,12 +204,18 @@ def test_subscriber_sets_a_password_and_other_browsers_sign_out(app):
     assert phone.get("/").status_code == 200
     assert laptop.get("/").status_code == 302
     # A password now exists, so changing it needs the current one.
-    wrong = _set_password(phone, current_password="nope", new_password="another passphrase",
-                          confirm_password="another passphrase")
+    wrong = _set_password(
+        phone, current_password="nope", new_password="another passphrase", confirm_password="another passphrase"
+    )
     assert wrong.status_code == 400 and "current password is not right" in wrong.text
     fresh = app.test_client()
     page = fresh.get("/login")
-    signed_in = fresh.post("/login/password", data={
-        "pw-csrf_token": csrf_token(page.text), "pw-email": "optional@example.com",
-        "pw-password": "my own passphrase"})
+    signed_in = fresh.post(
+        "/login/password",
+        data={
+            "pw-csrf_token": csrf_token(page.text),
+            "pw-email": "optional@example.com",
+            "pw-password": "my own passphrase",
+        },
+    )
     assert signed_in.status_code == 302

@@ -1,4 +1,5 @@
 """Emailed sign-in links, password sign-in and where the browser goes afterwards."""
+
 from __future__ import annotations
 
 import hashlib
@@ -16,9 +17,14 @@ from tests.helpers import sign_in_url
 
 def _request_link(client, email: str, next_path: str = ""):
     page = client.get("/login" + (f"?next={next_path}" if next_path else ""))
-    return client.post("/login", data={
-        "link-csrf_token": csrf_token(page.text), "link-email": email, "link-next": next_path,
-    })
+    return client.post(
+        "/login",
+        data={
+            "link-csrf_token": csrf_token(page.text),
+            "link-email": email,
+            "link-next": next_path,
+        },
+    )
 
 
 def test_link_request_answers_the_same_for_known_and_unknown_addresses(app, client):
@@ -42,8 +48,7 @@ def test_emailed_link_arrives_over_smtp_and_signs_in(app, client, smtp):
     [message] = smtp.messages
     assert message["To"] == "reader@example.com"
     assert "Rita Reader" in message.get_body(("plain",)).get_content()
-    link = next(line for line in message.get_body(("plain",)).get_content().splitlines()
-                if "/login/t/" in line).strip()
+    link = next(line for line in message.get_body(("plain",)).get_content().splitlines() if "/login/t/" in line).strip()
     path = link.replace(app.config["PUBLIC_BASE_URL"], "")
     page = client.get(path)
     assert page.status_code == 200
@@ -126,20 +131,28 @@ def test_password_sign_in(app, client):
     with app.app_context():
         factories.customer("pw@example.com", password="a long passphrase")
     page = client.get("/login")
-    wrong = client.post("/login/password", data={
-        "pw-csrf_token": csrf_token(page.text), "pw-email": "pw@example.com", "pw-password": "nope",
-    })
+    wrong = client.post(
+        "/login/password",
+        data={
+            "pw-csrf_token": csrf_token(page.text),
+            "pw-email": "pw@example.com",
+            "pw-password": "nope",
+        },
+    )
     assert wrong.status_code == 400
     assert "do not match" in wrong.text
-    right = client.post("/login/password", data={
-        "pw-csrf_token": csrf_token(page.text), "pw-email": "pw@example.com",
-        "pw-password": "a long passphrase",
-    })
+    right = client.post(
+        "/login/password",
+        data={
+            "pw-csrf_token": csrf_token(page.text),
+            "pw-email": "pw@example.com",
+            "pw-password": "a long passphrase",
+        },
+    )
     assert right.status_code == 302 and right.location == "/"
     assert client.get("/").status_code == 200
     with app.app_context():
-        outcomes = [(e.action, e.outcome.value) for e in db.session.scalars(
-            select(AuditEvent).order_by(AuditEvent.id))]
+        outcomes = [(e.action, e.outcome.value) for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
     assert outcomes == [("auth.signed_in", "failure"), ("auth.signed_in", "success")]
 
 

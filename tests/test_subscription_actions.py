@@ -1,4 +1,5 @@
 """Self-serve actions through the real pages: form, preview of the impact, confirm, record."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -12,8 +13,8 @@ from portal.models import (
     IntervalUnit,
     Order,
     OrderStatus,
-    Outcome,
     OutboxEmail,
+    Outcome,
     Subscription,
     SubscriptionStatus,
     Variant,
@@ -49,16 +50,17 @@ def _sub(app, sub_id) -> Subscription:
 
 def _upcoming(app, sub_id) -> list[tuple[date, str]]:
     with app.app_context():
-        rows = db.session.scalars(select(Order).where(
-            Order.subscription_id == sub_id,
-            Order.status.in_([OrderStatus.SCHEDULED, OrderStatus.SKIPPED])).order_by(Order.scheduled_for))
+        rows = db.session.scalars(
+            select(Order)
+            .where(Order.subscription_id == sub_id, Order.status.in_([OrderStatus.SCHEDULED, OrderStatus.SKIPPED]))
+            .order_by(Order.scheduled_for)
+        )
         return [(row.scheduled_for, row.status.value) for row in rows]
 
 
 def _events(app, action: str) -> list[AuditEvent]:
     with app.app_context():
-        return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)
-                                       .order_by(AuditEvent.id)))
+        return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
 
 
 def _emails(app) -> list[OutboxEmail]:
@@ -68,7 +70,10 @@ def _emails(app) -> list[OutboxEmail]:
 
 def test_schedule_is_filled_from_next_order_date(app, sub):
     assert _upcoming(app, sub) == [
-        (date(2030, 1, 17), "scheduled"), (date(2030, 1, 31), "scheduled"), (date(2030, 2, 14), "scheduled")]
+        (date(2030, 1, 17), "scheduled"),
+        (date(2030, 1, 31), "scheduled"),
+        (date(2030, 2, 14), "scheduled"),
+    ]
 
 
 def test_pause_for_cycles_shows_impact_then_applies_once(app, signed_in, sub):
@@ -132,7 +137,10 @@ def test_auto_resume_job_is_idempotent(app, signed_in, sub):
         assert resumed.status is SubscriptionStatus.ACTIVE and resumed.paused_until is None
         assert resumed.next_order_date == resume_on
     assert [when for when, _ in _upcoming(app, sub)] == [
-        resume_on, resume_on + timedelta(weeks=2), resume_on + timedelta(weeks=4)]
+        resume_on,
+        resume_on + timedelta(weeks=2),
+        resume_on + timedelta(weeks=4),
+    ]
     [event] = _events(app, "subscription.auto_resume")
     assert event.actor_type.value == "job"
     assert len(_emails(app)) == 2
@@ -150,8 +158,7 @@ def test_resume_now(app, signed_in, sub):
 
 def _order_id(app, sub_id, when: date) -> int:
     with app.app_context():
-        return db.session.scalar(select(Order.id).where(Order.subscription_id == sub_id,
-                                                        Order.scheduled_for == when))
+        return db.session.scalar(select(Order.id).where(Order.subscription_id == sub_id, Order.scheduled_for == when))
 
 
 def test_skip_any_upcoming_order_and_unskip(app, signed_in, sub):
@@ -167,8 +174,11 @@ def test_skip_any_upcoming_order_and_unskip(app, signed_in, sub):
         assert _sub(app, sub).next_order_date == date(2030, 2, 14)
     _, confirm = run_action(signed_in, f"/subscriptions/{sub}/orders/{second}/unskip")
     assert confirm.status_code == 302
-    assert _upcoming(app, sub) == [(date(2030, 1, 17), "skipped"), (date(2030, 1, 31), "scheduled"),
-                                   (date(2030, 2, 14), "scheduled")]
+    assert _upcoming(app, sub) == [
+        (date(2030, 1, 17), "skipped"),
+        (date(2030, 1, 31), "scheduled"),
+        (date(2030, 2, 14), "scheduled"),
+    ]
     assert second == _order_id(app, sub, date(2030, 1, 31))  # the order kept its id
 
 
@@ -185,8 +195,7 @@ def test_consecutive_skip_limit(app, signed_in, sub):
 
 def test_order_inside_the_cut_off_is_locked(app, client):
     with app.app_context():
-        factories.subscription(factories.customer("soon@example.com"),
-                               next_order_date=TODAY + timedelta(days=2))
+        factories.subscription(factories.customer("soon@example.com"), next_order_date=TODAY + timedelta(days=2))
         subscriptions.roll_forward()
         sub_id = db.session.scalar(select(Subscription.id))
     sign_in_customer(app, client, "soon@example.com")
@@ -195,8 +204,9 @@ def test_order_inside_the_cut_off_is_locked(app, client):
     assert refused.status_code == 422 and "already being prepared" in refused.text
     assert "Being prepared" in client.get(f"/subscriptions/{sub_id}").text
     move = client.get(f"/subscriptions/{sub_id}/reschedule")
-    moved = client.post(f"/subscriptions/{sub_id}/reschedule",
-                        data={**form_fields(move.text, "action-form"), "new_date": "2030-01-20"})
+    moved = client.post(
+        f"/subscriptions/{sub_id}/reschedule", data={**form_fields(move.text, "action-form"), "new_date": "2030-01-20"}
+    )
     assert moved.status_code == 422 and "can no longer be moved" in moved.text
 
 
@@ -214,15 +224,17 @@ def test_swap_variant_shows_new_price_and_keeps_locked_order(app, client):
         sub_id, bigger_id, other_id, other_product_id = sub.id, bigger.id, other.id, other.product_id
         item_id = sub.items[0].id
     sign_in_customer(app, client, "swap@example.com")
-    preview, confirm = run_action(client, f"/subscriptions/{sub_id}/swap",
-                                  {"item_id": item_id, "variant_id": bigger_id, "quantity": 2})
+    preview, confirm = run_action(
+        client, f"/subscriptions/{sub_id}/swap", {"item_id": item_id, "variant_id": bigger_id, "quantity": 2}
+    )
     assert "€12.00" in preview.text and "€78.00" in preview.text
     assert confirm.status_code == 302
     with app.app_context():
         changed = _sub(app, sub_id)
         assert [(i.variant_id, i.quantity, i.unit_price_minor) for i in changed.items] == [(bigger_id, 2, 3900)]
-        orders = db.session.scalars(select(Order).where(Order.subscription_id == sub_id)
-                                    .order_by(Order.scheduled_for)).all()
+        orders = db.session.scalars(
+            select(Order).where(Order.subscription_id == sub_id).order_by(Order.scheduled_for)
+        ).all()
         # Tomorrow's order is inside the cut-off and ships as it was.
         assert [o.total_minor for o in orders] == [1200, 7800, 7800]
     # Another product is refused until the merchant allows it.
@@ -230,8 +242,7 @@ def test_swap_variant_shows_new_price_and_keeps_locked_order(app, client):
     fields = {**form_fields(page.text, "action-form"), "variant_id": other_id, "quantity": 1}
     assert client.post(f"/subscriptions/{sub_id}/swap", data=fields).status_code == 400
     with app.app_context():
-        policy.set_swap_targets(Actor.system("test"), _sub(app, sub_id).items[0].variant.product,
-                                {other_product_id})
+        policy.set_swap_targets(Actor.system("test"), _sub(app, sub_id).items[0].variant.product, {other_product_id})
     page = client.get(f"/subscriptions/{sub_id}/swap")
     fields = {**form_fields(page.text, "action-form"), "variant_id": other_id, "quantity": 1}
     preview = client.post(f"/subscriptions/{sub_id}/swap", data=fields)
@@ -247,11 +258,13 @@ def test_change_frequency(app, signed_in, sub):
         assert (changed.interval_unit, changed.interval_count) == (IntervalUnit.WEEK, 4)
     assert [when for when, _ in _upcoming(app, sub)] == [date(2030, 1, 17), date(2030, 2, 14), date(2030, 3, 14)]
     page = signed_in.get(f"/subscriptions/{sub}/frequency")
-    same = signed_in.post(f"/subscriptions/{sub}/frequency",
-                          data={**form_fields(page.text, "action-form"), "interval": "4w"})
+    same = signed_in.post(
+        f"/subscriptions/{sub}/frequency", data={**form_fields(page.text, "action-form"), "interval": "4w"}
+    )
     assert same.status_code == 422 and "already your delivery frequency" in same.text
-    offered = signed_in.post(f"/subscriptions/{sub}/frequency",
-                             data={**form_fields(page.text, "action-form"), "interval": "3w"})
+    offered = signed_in.post(
+        f"/subscriptions/{sub}/frequency", data={**form_fields(page.text, "action-form"), "interval": "3w"}
+    )
     assert offered.status_code == 400
 
 
@@ -274,8 +287,11 @@ def test_order_now(app, signed_in, sub):
     assert "Jan 7, 2030" in preview.text
     assert confirm.status_code == 302
     with app.app_context():
-        dates = db.session.scalars(select(Order.scheduled_for).where(
-            Order.subscription_id == sub, Order.scheduled_for >= TODAY).order_by(Order.scheduled_for)).all()
+        dates = db.session.scalars(
+            select(Order.scheduled_for)
+            .where(Order.subscription_id == sub, Order.scheduled_for >= TODAY)
+            .order_by(Order.scheduled_for)
+        ).all()
     # Today's order is charged at once (see test_payments); the rest follow from today.
     assert dates[:3] == [TODAY, date(2030, 1, 21), date(2030, 2, 4)]
     again = signed_in.get(f"/subscriptions/{sub}/order_now")
@@ -299,8 +315,9 @@ def test_reactivate_cancelled(app, client):
 
 def test_double_submitted_confirm_applies_once(app, signed_in, sub):
     page = signed_in.get(f"/subscriptions/{sub}/pause")
-    preview = signed_in.post(f"/subscriptions/{sub}/pause",
-                             data={**form_fields(page.text, "action-form"), "length": "1"})
+    preview = signed_in.post(
+        f"/subscriptions/{sub}/pause", data={**form_fields(page.text, "action-form"), "length": "1"}
+    )
     confirm_fields = form_fields(preview.text, "actions-row")
     assert signed_in.post(f"/subscriptions/{sub}/pause", data=confirm_fields).status_code == 302
     second = signed_in.post(f"/subscriptions/{sub}/pause", data=confirm_fields)
@@ -319,10 +336,11 @@ def test_other_customers_ids_are_404_on_every_action(app, client, sub):
     from tests.conftest import csrf_token
 
     token = csrf_token(client.get("/").text)
-    paths = [f"/subscriptions/{sub}/{action}" for action in
-             ("pause", "resume", "swap", "frequency", "reschedule", "order_now", "reactivate", "address")]
-    paths += [f"/subscriptions/{sub}/orders/{victim_order}/skip",
-              f"/subscriptions/{sub}/orders/{victim_order}/unskip"]
+    paths = [
+        f"/subscriptions/{sub}/{action}"
+        for action in ("pause", "resume", "swap", "frequency", "reschedule", "order_now", "reactivate", "address")
+    ]
+    paths += [f"/subscriptions/{sub}/orders/{victim_order}/skip", f"/subscriptions/{sub}/orders/{victim_order}/unskip"]
     for path in paths:
         assert client.get(path).status_code == 404, path
         assert client.post(path, data={"csrf_token": token, "step": "confirm", "version": "1"}).status_code == 404, path
@@ -349,8 +367,9 @@ def test_activity_page_shows_who_did_what(app, signed_in, sub):
 
 def test_confirmation_email_is_sent_in_the_customers_language(app, client, smtp):
     with app.app_context():
-        factories.subscription(factories.customer("es@example.com", locale="es"),
-                               next_order_date=TODAY + timedelta(days=10))
+        factories.subscription(
+            factories.customer("es@example.com", locale="es"), next_order_date=TODAY + timedelta(days=10)
+        )
         subscriptions.roll_forward()
         sub_id = db.session.scalar(select(Subscription.id))
     sign_in_customer(app, client, "es@example.com")
@@ -372,9 +391,14 @@ def test_month_arithmetic_clamps_to_the_month_end():
 def test_dashboard_offers_each_action_in_one_tap(app, signed_in, sub):
     page = signed_in.get("/").text
     first = _order_id(app, sub, date(2030, 1, 17))
-    for path in (f"/subscriptions/{sub}/orders/{first}/skip", f"/subscriptions/{sub}/pause",
-                 f"/subscriptions/{sub}/swap", f"/subscriptions/{sub}/frequency",
-                 f"/subscriptions/{sub}/reschedule", f"/subscriptions/{sub}/order_now",
-                 f"/subscriptions/{sub}/address"):
+    for path in (
+        f"/subscriptions/{sub}/orders/{first}/skip",
+        f"/subscriptions/{sub}/pause",
+        f"/subscriptions/{sub}/swap",
+        f"/subscriptions/{sub}/frequency",
+        f"/subscriptions/{sub}/reschedule",
+        f"/subscriptions/{sub}/order_now",
+        f"/subscriptions/{sub}/address",
+    ):
         assert f'href="{path}"' in page, path
     assert "Skip the order of Jan 17, 2030" in page

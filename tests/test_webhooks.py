@@ -1,4 +1,5 @@
 """Stripe webhooks: signatures checked, each event once, in any order."""
+
 from __future__ import annotations
 
 import hashlib
@@ -9,9 +10,9 @@ import time
 import pytest
 from sqlalchemy import func, select
 
+from portal.billing import stripe_gateway as gateway
 from portal.extensions import db
 from portal.models import AuditEvent, Customer, Order, OrderStatus, Payment, PaymentMethod, PaymentStatus
-from portal.billing import stripe_gateway as gateway
 from portal.services import payments
 from portal.services.payments import charging
 from tests.billing import GOOD, add_card
@@ -24,8 +25,12 @@ def post_event(client, app, event: dict, *, age: int = 0, secret: str | None = N
     timestamp = int(time.time()) - age
     key = (secret or app.config["STRIPE_WEBHOOK_SECRET"]).encode()
     signature = hmac.new(key, f"{timestamp}.{payload}".encode(), hashlib.sha256).hexdigest()
-    return client.post("/api/webhooks/stripe", data=payload, content_type="application/json",
-                       headers={"Stripe-Signature": f"t={timestamp},v1={signature}"})
+    return client.post(
+        "/api/webhooks/stripe",
+        data=payload,
+        content_type="application/json",
+        headers={"Stripe-Signature": f"t={timestamp},v1={signature}"},
+    )
 
 
 def event(event_id: str, kind: str, obj: dict) -> dict:
@@ -52,8 +57,9 @@ def test_bad_and_stale_signatures_are_refused(app, client):
 def test_success_event_settles_a_payment_once(app, client, due):
     due(GOOD)
     payment_id, intent_id = _charging_payment(app)
-    succeeded = event("evt_ok", "payment_intent.succeeded",
-                      {"id": intent_id, "metadata": {"payment_id": str(payment_id)}})
+    succeeded = event(
+        "evt_ok", "payment_intent.succeeded", {"id": intent_id, "metadata": {"payment_id": str(payment_id)}}
+    )
     first = post_event(client, app, succeeded)
     assert first.json["result"] == f"recorded payment {payment_id}"
     assert post_event(client, app, succeeded).json["result"] == "duplicate"
@@ -61,18 +67,27 @@ def test_success_event_settles_a_payment_once(app, client, due):
         payment = db.session.get(Payment, payment_id)
         assert payment.status is PaymentStatus.SUCCEEDED
         assert db.session.get(Order, payment.order_id).status is OrderStatus.PAID
-        assert db.session.scalar(select(func.count()).select_from(AuditEvent)
-                                 .where(AuditEvent.action == "payment.succeeded")) == 1
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "payment.succeeded")
+            )
+            == 1
+        )
 
 
 def test_worker_reporting_after_the_event_changes_nothing(app, client, due):
     due(GOOD)
     payment_id, intent_id = _charging_payment(app)
-    post_event(client, app, event("evt_early", "payment_intent.succeeded",
-                                  {"id": intent_id, "metadata": {"payment_id": str(payment_id)}}))
-    late_failure = event("evt_late", "payment_intent.payment_failed",
-                         {"id": intent_id, "metadata": {"payment_id": str(payment_id)},
-                          "last_payment_error": {"code": "card_declined"}})
+    post_event(
+        client,
+        app,
+        event("evt_early", "payment_intent.succeeded", {"id": intent_id, "metadata": {"payment_id": str(payment_id)}}),
+    )
+    late_failure = event(
+        "evt_late",
+        "payment_intent.payment_failed",
+        {"id": intent_id, "metadata": {"payment_id": str(payment_id)}, "last_payment_error": {"code": "card_declined"}},
+    )
     assert post_event(client, app, late_failure).json["result"] == f"payment {payment_id} already recorded"
     with app.app_context():
         payment = db.session.get(Payment, payment_id)
@@ -91,11 +106,24 @@ def test_refund_and_card_events(app, client, due):
         old = next(m for m in payments.saved_cards(customer) if not m.is_default)
         old_id, old_stripe_id = old.id, old.stripe_payment_method_id
         default_stripe_id = next(m for m in payments.saved_cards(customer) if m.is_default).stripe_payment_method_id
-    refunded = post_event(client, app, event("evt_refund", "charge.refunded",
-                                             {"id": "ch_1", "payment_intent": intent_id, "amount_refunded": 1200}))
+    refunded = post_event(
+        client,
+        app,
+        event("evt_refund", "charge.refunded", {"id": "ch_1", "payment_intent": intent_id, "amount_refunded": 1200}),
+    )
     assert refunded.json["result"] == f"refund noted on payment {payment_id}"
-    updated = post_event(client, app, event("evt_card", "payment_method.updated", {
-        "id": default_stripe_id, "card": {"brand": "mastercard", "last4": "4444", "exp_month": 1, "exp_year": 2035}}))
+    updated = post_event(
+        client,
+        app,
+        event(
+            "evt_card",
+            "payment_method.updated",
+            {
+                "id": default_stripe_id,
+                "card": {"brand": "mastercard", "last4": "4444", "exp_month": 1, "exp_year": 2035},
+            },
+        ),
+    )
     assert updated.status_code == 200
     post_event(client, app, event("evt_detach", "payment_method.detached", {"id": old_stripe_id}))
     with app.app_context():
@@ -109,6 +137,7 @@ def test_refund_and_card_events(app, client, due):
 def test_unknown_events_are_acknowledged(app, client):
     response = post_event(client, app, event("evt_other", "customer.created", {"id": "cus_1"}))
     assert response.status_code == 200 and response.json["result"] == "ignored: type not handled"
-    response = post_event(client, app, event("evt_foreign", "payment_intent.succeeded",
-                                             {"id": "pi_foreign", "metadata": {}}))
+    response = post_event(
+        client, app, event("evt_foreign", "payment_intent.succeeded", {"id": "pi_foreign", "metadata": {}})
+    )
     assert response.json["result"] == "ignored: not one of our payments"

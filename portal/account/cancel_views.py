@@ -1,4 +1,5 @@
 """The subscriber's cancel flow: reason, offers, confirmation, done."""
+
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
@@ -48,8 +49,7 @@ def cancel_reason(subscription_id: int):
             return redirect(url_for(step, subscription_id=subscription.id, attempt_id=attempt.id))
     elif request.method == "POST":
         status = 400
-    return render_template("account/cancel_reason.html", subscription=subscription, form=form,
-                           simple=simple), status
+    return render_template("account/cancel_reason.html", subscription=subscription, form=form, simple=simple), status
 
 
 @bp.route("/subscriptions/<int:subscription_id>/cancel/<int:attempt_id>/offers", methods=["GET", "POST"])
@@ -61,11 +61,16 @@ def cancel_offers(subscription_id: int, attempt_id: int):
         try:
             if request.form.get("decline"):
                 cancellation.decline_offers(_actor(), attempt)
-                return redirect(url_for("account.cancel_confirm", subscription_id=subscription.id,
-                                        attempt_id=attempt.id))
-            kind = cancellation.accept_offer(_actor(), attempt, subscription,
-                                             request.form.get("offer", type=int, default=-1),
-                                             int(form.version.data or 0))
+                return redirect(
+                    url_for("account.cancel_confirm", subscription_id=subscription.id, attempt_id=attempt.id)
+                )
+            kind = cancellation.accept_offer(
+                _actor(),
+                attempt,
+                subscription,
+                request.form.get("offer", type=int, default=-1),
+                int(form.version.data or 0),
+            )
         except ConcurrentChange as error:
             flash(error.message, "error")
             return redirect(url_for("account.subscription", subscription_id=subscription.id)), 303
@@ -73,23 +78,25 @@ def cancel_offers(subscription_id: int, attempt_id: int):
             return _restart(subscription, error)
         except DomainError as error:
             flash(error.message, "error")
-            return redirect(url_for("account.cancel_offers", subscription_id=subscription.id,
-                                    attempt_id=attempt.id)), 303
+            return redirect(
+                url_for("account.cancel_offers", subscription_id=subscription.id, attempt_id=attempt.id)
+            ), 303
         if kind == "talk":
-            return redirect(url_for("account.help_request", topic="cancel", attempt=attempt.id,
-                                    **{"from": request.path}))
+            return redirect(
+                url_for("account.help_request", topic="cancel", attempt=attempt.id, **{"from": request.path})
+            )
         flash(_("Glad you are staying. We have emailed you the details."), "success")
         return redirect(url_for("account.subscription", subscription_id=subscription.id))
     if request.method == "POST":
-        return redirect(url_for("account.cancel_offers", subscription_id=subscription.id,
-                                attempt_id=attempt.id)), 303
+        return redirect(url_for("account.cancel_offers", subscription_id=subscription.id, attempt_id=attempt.id)), 303
     try:
         offers = cancellation.offers(attempt, subscription)
     except cancellation.StepError as error:
         return _restart(subscription, error)
     form.version.data = subscription.version
-    return render_template("account/cancel_offers.html", subscription=subscription, attempt=attempt,
-                           offers=offers, form=form)
+    return render_template(
+        "account/cancel_offers.html", subscription=subscription, attempt=attempt, offers=offers, form=form
+    )
 
 
 @bp.route("/subscriptions/<int:subscription_id>/cancel/<int:attempt_id>/confirm", methods=["GET", "POST"])
@@ -102,14 +109,16 @@ def cancel_confirm(subscription_id: int, attempt_id: int):
     form = CancelConfirmForm()
     form.mode.choices = [("now", _("Now (orders already being prepared still arrive)"))]
     if ends["period_end"]:
-        form.mode.choices.append(("period_end", _("When the period already paid ends, on %(date)s",
-                                                  date=LazyDate(ends["period_end"]))))
+        form.mode.choices.append(
+            ("period_end", _("When the period already paid ends, on %(date)s", date=LazyDate(ends["period_end"])))
+        )
     form.mode.choices.append(("date", _("On a date I choose")))
     status = 200
     if form.validate_on_submit():
         try:
-            cancellation.confirm(_actor(), attempt, subscription, form.mode.data, form.on_date.data,
-                                 int(form.version.data or 0))
+            cancellation.confirm(
+                _actor(), attempt, subscription, form.mode.data, form.on_date.data, int(form.version.data or 0)
+            )
         except ConcurrentChange as error:
             flash(error.message, "error")
             return redirect(url_for("account.subscription", subscription_id=subscription.id)), 303
@@ -117,8 +126,7 @@ def cancel_confirm(subscription_id: int, attempt_id: int):
             form.mode.errors = [*form.mode.errors, error.message]
             status = error.status
         else:
-            return redirect(url_for("account.cancel_done", subscription_id=subscription.id,
-                                    attempt_id=attempt.id))
+            return redirect(url_for("account.cancel_done", subscription_id=subscription.id, attempt_id=attempt.id))
     elif request.method == "POST":
         status = 400
     else:
@@ -135,5 +143,6 @@ def cancel_done(subscription_id: int, attempt_id: int):
     # Undoing is one click: the button posts the confirmed "keep" or "reactivate" straight away.
     undo = "keep" if subscription.cancel_at else "reactivate"
     undo_form = ActionForm(formdata=None, step="confirm", version=subscription.version)
-    return render_template("account/cancel_done.html", subscription=subscription, attempt=attempt,
-                           undo=undo, undo_form=undo_form)
+    return render_template(
+        "account/cancel_done.html", subscription=subscription, attempt=attempt, undo=undo, undo_form=undo_form
+    )

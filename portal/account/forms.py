@@ -26,9 +26,12 @@ class SetPasswordForm(FlaskForm):
     # Only checked when the customer already has a password.
     current_password = PasswordField(_l("Current password"), validators=[Length(max=200)])
     new_password = PasswordField(_l("New password"), validators=new_password_validators())
-    confirm_password = PasswordField(_l("Repeat the new password"), validators=[
-        EqualTo("new_password", _l("The two passwords do not match.")),
-    ])
+    confirm_password = PasswordField(
+        _l("Repeat the new password"),
+        validators=[
+            EqualTo("new_password", _l("The two passwords do not match.")),
+        ],
+    )
 
 
 # --- subscription actions: each form turns its fields into the service's parameters ----------------
@@ -50,7 +53,8 @@ class PauseForm(ActionForm):
 
     def configure(self, cycle_options: list[int], unit_label) -> PauseForm:
         self.length.choices = [SelectChoice(str(n), unit_label(n)) for n in cycle_options] + [
-            SelectChoice("date", _l("Until a date I choose"))]
+            SelectChoice("date", _l("Until a date I choose"))
+        ]
         return self
 
     def validate(self, extra_validators=None) -> bool:
@@ -70,14 +74,16 @@ class PauseForm(ActionForm):
 class SwapForm(ActionForm):
     item_id = SelectField(_l("Item to change"), coerce=int)
     variant_id = SelectField(_l("Change to"), coerce=int)
-    quantity = IntegerField(_l("Quantity"), validators=[
-        InputRequired(_l("Enter a quantity.")),
-        NumberRange(1, 20, _l("Choose a quantity from 1 to %(max)d.", max=20)),
-    ])
+    quantity = IntegerField(
+        _l("Quantity"),
+        validators=[
+            InputRequired(_l("Enter a quantity.")),
+            NumberRange(1, 20, _l("Choose a quantity from 1 to %(max)d.", max=20)),
+        ],
+    )
 
     def params(self) -> dict:
-        return {"item_id": self.item_id.data, "variant_id": self.variant_id.data,
-                "quantity": self.quantity.data}
+        return {"item_id": self.item_id.data, "variant_id": self.variant_id.data, "quantity": self.quantity.data}
 
 
 class FrequencyForm(ActionForm):
@@ -89,8 +95,7 @@ class FrequencyForm(ActionForm):
 
 
 class RescheduleForm(ActionForm):
-    new_date = DateField(_l("New date for your next order"), validators=[
-        InputRequired(_l("Choose a date."))])
+    new_date = DateField(_l("New date for your next order"), validators=[InputRequired(_l("Choose a date."))])
 
     def params(self) -> dict:
         return {"new_date": self.new_date.data}
@@ -116,8 +121,7 @@ class EmailChangeForm(FlaskForm):
 
 class CancelReasonForm(FlaskForm):
     reason = RadioField(_l("Why do you want to cancel?"), validators=[Optional()])
-    details = TextAreaField(_l("Anything you would like to tell us? (optional)"),
-                            validators=[Length(max=2000)])
+    details = TextAreaField(_l("Anything you would like to tell us? (optional)"), validators=[Length(max=2000)])
 
 
 class CancelOfferForm(FlaskForm):

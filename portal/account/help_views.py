@@ -1,4 +1,5 @@
 """Talking to a person: open a case from anywhere in the portal, follow it, reply in it."""
+
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
@@ -29,9 +30,14 @@ def help_request():
     status = 200
     if form.validate_on_submit():
         try:
-            case = handoff.open_case(_actor(), current_user.customer, issue_type=form.topic.data,
-                                     message=form.message.data, source_page=safe_next(form.source.data, "") or None,
-                                     cancel_attempt_id=form.attempt.data or None)
+            case = handoff.open_case(
+                _actor(),
+                current_user.customer,
+                issue_type=form.topic.data,
+                message=form.message.data,
+                source_page=safe_next(form.source.data, "") or None,
+                cancel_attempt_id=form.attempt.data or None,
+            )
         except DomainError as error:
             form.message.errors = [*form.message.errors, error.message]
             status = error.status
@@ -66,5 +72,4 @@ def case(case_id: int):
             return redirect(url_for("account.case", case_id=found.id))
     elif request.method == "POST":
         status = 400
-    return render_template("account/case.html", case=found, messages=handoff.public_messages(found),
-                           form=form), status
+    return render_template("account/case.html", case=found, messages=handoff.public_messages(found), form=form), status

@@ -1,4 +1,5 @@
 """The subscriber's payment page: saved cards, adding one with Stripe.js, paying a failed order."""
+
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
@@ -28,8 +29,13 @@ def payment():
         flash(error.message, "error")
     else:
         allow_payment_provider(setup.origin)
-    return render_template("account/payment.html", setup=setup, cards=payments.saved_cards(customer),
-                           failed=account.failed_orders(customer), form=ConfirmForm())
+    return render_template(
+        "account/payment.html",
+        setup=setup,
+        cards=payments.saved_cards(customer),
+        failed=account.failed_orders(customer),
+        form=ConfirmForm(),
+    )
 
 
 @bp.route("/payment/cards", methods=["POST"])
@@ -57,8 +63,7 @@ def _report_retries(outcomes) -> None:
         elif outcome.pending:
             flash(_("We are waiting for the payment of your order to be confirmed and will email you."), "success")
         else:
-            flash(_("The payment for your order did not go through with this card. Please use another card."),
-                  "error")
+            flash(_("The payment for your order did not go through with this card. Please use another card."), "error")
 
 
 @bp.route("/payment/cards/<int:method_id>/default", methods=["POST"])

@@ -1,4 +1,5 @@
 """The subscriber's own pages: dashboard, subscription actions, address, profile, activity."""
+
 from __future__ import annotations
 
 from flask import (
@@ -73,8 +74,9 @@ def order(order_id: int):
 @bp.route("/orders/<int:order_id>/receipt")
 @customer_required
 def receipt(order_id: int):
-    return render_template("account/receipt.html", receipt=account.receipt(current_user.customer, order_id),
-                           customer=current_user.customer)
+    return render_template(
+        "account/receipt.html", receipt=account.receipt(current_user.customer, order_id), customer=current_user.customer
+    )
 
 
 # --- subscription actions: form, preview, confirm ---------------------------------------------------
@@ -109,8 +111,7 @@ def _swap_form(subscription):
 def _frequency_form(subscription):
     form = FrequencyForm()
     form.interval.choices = [
-        (policy.interval_code(unit, count), interval_label(unit, count))
-        for unit, count in policy.get().intervals()
+        (policy.interval_code(unit, count), interval_label(unit, count)) for unit, count in policy.get().intervals()
     ]
     if request.method == "GET":
         form.interval.data = policy.interval_code(subscription.interval_unit, subscription.interval_count)
@@ -145,17 +146,32 @@ def _flash_done(action: str, result: actions.ActionResult) -> None:
     elif charge.paid:
         flash(_("Done: your order is placed for today and paid. We have emailed you a confirmation."), "success")
     elif charge.pending:
-        flash(_("Your order is placed for today. We are still waiting for the payment to be confirmed "
-                "and will email you as soon as it is."), "success")
+        flash(
+            _(
+                "Your order is placed for today. We are still waiting for the payment to be confirmed "
+                "and will email you as soon as it is."
+            ),
+            "success",
+        )
     else:
-        flash(_("Your order is placed for today, but the payment did not go through. "
-                "Please update your card so we can send it."), "error")
+        flash(
+            _(
+                "Your order is placed for today, but the payment did not go through. "
+                "Please update your card so we can send it."
+            ),
+            "error",
+        )
 
 
 def _run_action(subscription, action: str, form: ActionForm, fixed_params: dict):
     has_fields = type(form) is not ActionForm
-    page = {"subscription": subscription, "action": action, "form": form, "has_fields": has_fields,
-            "bounds": subscriptions.reschedule_bounds() if action == "reschedule" else None}
+    page = {
+        "subscription": subscription,
+        "action": action,
+        "form": form,
+        "has_fields": has_fields,
+        "bounds": subscriptions.reschedule_bounds() if action == "reschedule" else None,
+    }
     if request.method == "GET":
         form.version.data = subscription.version
         if has_fields:
@@ -188,8 +204,9 @@ def subscription_action(subscription_id: int, action: str):
     return _run_action(subscription, action, ACTION_FORMS[action](subscription), {})
 
 
-@bp.route("/subscriptions/<int:subscription_id>/orders/<int:order_id>/<any(skip, unskip):action>",
-          methods=["GET", "POST"])
+@bp.route(
+    "/subscriptions/<int:subscription_id>/orders/<int:order_id>/<any(skip, unskip):action>", methods=["GET", "POST"]
+)
 @customer_required
 def order_action(subscription_id: int, order_id: int, action: str):
     subscription = account.get_subscription(current_user.customer, subscription_id)
@@ -230,10 +247,19 @@ def address(subscription_id: int | None):
             flash(error.message, "error")
             status = error.status
         else:
-            flash(ngettext("The new address is saved for %(num)d subscription.",
-                           "The new address is saved for %(num)d subscriptions.", len(changed)), "success")
-            return redirect(url_for("account.subscription", subscription_id=subscription.id)
-                            if subscription else url_for("account.dashboard"))
+            flash(
+                ngettext(
+                    "The new address is saved for %(num)d subscription.",
+                    "The new address is saved for %(num)d subscriptions.",
+                    len(changed),
+                ),
+                "success",
+            )
+            return redirect(
+                url_for("account.subscription", subscription_id=subscription.id)
+                if subscription
+                else url_for("account.dashboard")
+            )
     elif request.method == "POST":
         status = 400
     return render_template("account/address.html", form=form, subscription=subscription), status
@@ -252,8 +278,9 @@ def profile_page():
     status = 200
     if form.validate_on_submit():
         try:
-            profile.update_profile(_actor(), customer, name=form.name.data or "",
-                                   phone=form.phone.data or "", locale=form.locale.data)
+            profile.update_profile(
+                _actor(), customer, name=form.name.data or "", phone=form.phone.data or "", locale=form.locale.data
+            )
         except DomainError as error:
             form.name.errors = [*form.name.errors, error.message]
             status = error.status
@@ -277,8 +304,13 @@ def request_email_change():
         except DomainError as error:
             email_form.email.errors = [*email_form.email.errors, error.message]
             return render_template("account/profile.html", form=form, email_form=email_form), error.status
-        flash(_("We have sent a link to %(email)s. Your email address changes when you open it.",
-                email=email_form.email.data), "success")
+        flash(
+            _(
+                "We have sent a link to %(email)s. Your email address changes when you open it.",
+                email=email_form.email.data,
+            ),
+            "success",
+        )
         return redirect(url_for("account.profile_page"))
     return render_template("account/profile.html", form=form, email_form=email_form), 400
 
@@ -291,12 +323,16 @@ def confirm_email_change(token: str):
         if form.validate_on_submit():
             profile.confirm_email_change(token, request_id())
             flash(_("Your email address has been changed."), "success")
-            return redirect(url_for("account.profile_page" if current_user.is_authenticated
-                                    else "auth.login"))
+            return redirect(url_for("account.profile_page" if current_user.is_authenticated else "auth.login"))
         customer, new_email = profile.check_email_change(token)
     except (InvalidToken, profile.EmailTaken) as error:
-        return render_template("errors/error.html", status=error.status, title=_("This link no longer works"),
-                               message=error.message, request_id=request_id()), error.status
+        return render_template(
+            "errors/error.html",
+            status=error.status,
+            title=_("This link no longer works"),
+            message=error.message,
+            request_id=request_id(),
+        ), error.status
     return render_template("account/confirm_email.html", form=form, customer=customer, new_email=new_email)
 
 
@@ -306,23 +342,28 @@ def password():
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
-            customers.set_password(current_user.customer, form.current_password.data,
-                                   form.new_password.data, current_user.get_id(), request_id())
+            customers.set_password(
+                current_user.customer,
+                form.current_password.data,
+                form.new_password.data,
+                current_user.get_id(),
+                request_id(),
+            )
         except InvalidCredentials as error:
             form.current_password.errors.append(error.message)
         else:
             flash(_("Your password has been saved. Other devices have been signed out."), "success")
             return redirect(url_for("account.dashboard"))
     status = 400 if request.method == "POST" else 200
-    return render_template("account/password.html", form=form,
-                           has_password=current_user.customer.password_hash is not None), status
+    return render_template(
+        "account/password.html", form=form, has_password=current_user.customer.password_hash is not None
+    ), status
 
 
 @bp.route("/activity")
 @customer_required
 def activity():
-    return render_template("account/activity.html",
-                           events=account.recent_activity(current_user.customer.id, limit=200))
+    return render_template("account/activity.html", events=account.recent_activity(current_user.customer.id, limit=200))
 
 
 @bp.route("/language", methods=["POST"])

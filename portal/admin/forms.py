@@ -40,28 +40,46 @@ def _int_list(text: str) -> list[int]:
 
 
 class PolicyForm(FlaskForm):
-    order_cutoff_days = IntegerField(_l("Order cut-off (days before the order date)"),
-                                     validators=[InputRequired(_l("Enter a number."))])
-    pause_cycle_options = StringField(_l("Pause lengths offered (deliveries, comma-separated)"),
-                                      validators=[InputRequired(_l("Enter at least one number."))])
-    max_pause_days = IntegerField(_l("Longest pause to a chosen date (days)"),
-                                  validators=[InputRequired(_l("Enter a number."))])
-    max_consecutive_skips = IntegerField(_l("Most orders skipped in a row"),
-                                         validators=[InputRequired(_l("Enter a number."))])
-    allowed_intervals = StringField(_l("Frequencies offered (e.g. 2w, 4w, 1m)"),
-                                    validators=[InputRequired(_l("Enter at least one frequency."))])
-    reschedule_window_days = IntegerField(_l("How far ahead the next order may be moved (days)"),
-                                          validators=[InputRequired(_l("Enter a number."))])
+    order_cutoff_days = IntegerField(
+        _l("Order cut-off (days before the order date)"), validators=[InputRequired(_l("Enter a number."))]
+    )
+    pause_cycle_options = StringField(
+        _l("Pause lengths offered (deliveries, comma-separated)"),
+        validators=[InputRequired(_l("Enter at least one number."))],
+    )
+    max_pause_days = IntegerField(
+        _l("Longest pause to a chosen date (days)"), validators=[InputRequired(_l("Enter a number."))]
+    )
+    max_consecutive_skips = IntegerField(
+        _l("Most orders skipped in a row"), validators=[InputRequired(_l("Enter a number."))]
+    )
+    allowed_intervals = StringField(
+        _l("Frequencies offered (e.g. 2w, 4w, 1m)"), validators=[InputRequired(_l("Enter at least one frequency."))]
+    )
+    reschedule_window_days = IntegerField(
+        _l("How far ahead the next order may be moved (days)"), validators=[InputRequired(_l("Enter a number."))]
+    )
     simple_cancellation = BooleanField(_l("Simple cancellation: reason optional, no offers"))
-    discount_cooldown_days = IntegerField(_l("Days before a customer can be offered a discount again"),
-                                          validators=[InputRequired(_l("Enter a number."))])
-    dunning_retry_days = StringField(_l("Retry a failed payment after (days, comma-separated)"),
-                                     validators=[InputRequired(_l("Enter at least one number."))])
-    dunning_final_action = SelectField(_l("After the last failed retry"), choices=[
-        SelectChoice("pause", _l("Pause the subscription")), SelectChoice("cancel", _l("Cancel the subscription"))])
+    discount_cooldown_days = IntegerField(
+        _l("Days before a customer can be offered a discount again"), validators=[InputRequired(_l("Enter a number."))]
+    )
+    dunning_retry_days = StringField(
+        _l("Retry a failed payment after (days, comma-separated)"),
+        validators=[InputRequired(_l("Enter at least one number."))],
+    )
+    dunning_final_action = SelectField(
+        _l("After the last failed retry"),
+        choices=[
+            SelectChoice("pause", _l("Pause the subscription")),
+            SelectChoice("cancel", _l("Cancel the subscription")),
+        ],
+    )
 
-    agent_credit_limit = DecimalField(_l("Credit an agent may give per case without approval"), places=2,
-                                      validators=[InputRequired(_l("Enter a number.")), NumberRange(0, 100000)])
+    agent_credit_limit = DecimalField(
+        _l("Credit an agent may give per case without approval"),
+        places=2,
+        validators=[InputRequired(_l("Enter a number.")), NumberRange(0, 100000)],
+    )
 
     def validate_dunning_retry_days(self, field) -> None:
         self.validate_pause_cycle_options(field)
@@ -78,8 +96,9 @@ class PolicyForm(FlaskForm):
             "pause_cycle_options": _int_list(self.pause_cycle_options.data),
             "max_pause_days": self.max_pause_days.data,
             "max_consecutive_skips": self.max_consecutive_skips.data,
-            "allowed_intervals": [part.strip().lower() for part in self.allowed_intervals.data.split(",")
-                                  if part.strip()],
+            "allowed_intervals": [
+                part.strip().lower() for part in self.allowed_intervals.data.split(",") if part.strip()
+            ],
             "reschedule_window_days": self.reschedule_window_days.data,
             "simple_cancellation": bool(self.simple_cancellation.data),
             "discount_cooldown_days": self.discount_cooldown_days.data,
@@ -90,8 +109,12 @@ class PolicyForm(FlaskForm):
 
 
 class SwapTargetsForm(FlaskForm):
-    targets = SelectMultipleField(_l("Subscribers may also swap to"), coerce=int,
-                                  widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    targets = SelectMultipleField(
+        _l("Subscribers may also swap to"),
+        coerce=int,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
 
 
 OFFER_CHOICES = [
@@ -111,12 +134,16 @@ class CancelReasonForm(FlaskForm):
     label_en = StringField("English", validators=[Length(max=200)])
     label_es = StringField("Español", validators=[Length(max=200)])
     label_de = StringField("Deutsch", validators=[Length(max=200)])
-    offers = SelectMultipleField(_l("Offers (at most two)"), choices=OFFER_CHOICES,
-                                 widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
-    discount_percent = IntegerField(_l("Discount percent"), default=15,
-                                    validators=[Optional(), NumberRange(1, 100)])
-    discount_orders = IntegerField(_l("Discount on how many orders"), default=2,
-                                   validators=[Optional(), NumberRange(1, 12)])
+    offers = SelectMultipleField(
+        _l("Offers (at most two)"),
+        choices=OFFER_CHOICES,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    discount_percent = IntegerField(_l("Discount percent"), default=15, validators=[Optional(), NumberRange(1, 100)])
+    discount_orders = IntegerField(
+        _l("Discount on how many orders"), default=2, validators=[Optional(), NumberRange(1, 12)]
+    )
 
     def labels(self) -> dict[str, str]:
         return {"en": self.label_en.data or "", "es": self.label_es.data or "", "de": self.label_de.data or ""}

@@ -1,14 +1,15 @@
 """Merchant admin: staff and settings."""
+
 from __future__ import annotations
+
+from dataclasses import asdict
+from decimal import Decimal
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access import staff_required
-from dataclasses import asdict
-from decimal import Decimal
-
 from portal.admin.forms import (
     CancelReasonForm,
     PolicyForm,
@@ -34,8 +35,10 @@ def staff():
         try:
             staff_service.create_staff(
                 current_user.actor(request_id()),
-                email=form.email.data, name=form.name.data,
-                role=StaffRole(form.role.data), password=form.password.data,
+                email=form.email.data,
+                name=form.name.data,
+                role=StaffRole(form.role.data),
+                password=form.password.data,
             )
         except DomainError as error:
             form.email.errors.append(error.message)
@@ -50,10 +53,8 @@ def staff():
 
 def _staff_page(form: StaffCreateForm, status: int):
     members = staff_service.list_staff()
-    role_forms = {member.id: StaffRoleForm(prefix=f"m{member.id}", role=member.role.value)
-                  for member in members}
-    return render_template("admin/staff.html", form=form, members=members,
-                           role_forms=role_forms), status
+    role_forms = {member.id: StaffRoleForm(prefix=f"m{member.id}", role=member.role.value) for member in members}
+    return render_template("admin/staff.html", form=form, members=members, role_forms=role_forms), status
 
 
 @bp.route("/staff/<int:staff_id>/role", methods=["POST"])
@@ -77,13 +78,17 @@ def change_role(staff_id: int):
 @staff_required(StaffRole.ADMIN)
 def policies():
     current = policy.get()
-    form = PolicyForm(data=None if request.method == "POST" else {
-        **asdict(current),
-        "pause_cycle_options": ", ".join(map(str, current.pause_cycle_options)),
-        "allowed_intervals": ", ".join(current.allowed_intervals),
-        "dunning_retry_days": ", ".join(map(str, current.dunning_retry_days)),
-        "agent_credit_limit": Decimal(current.agent_credit_limit_minor).scaleb(-2),
-    })
+    form = PolicyForm(
+        data=None
+        if request.method == "POST"
+        else {
+            **asdict(current),
+            "pause_cycle_options": ", ".join(map(str, current.pause_cycle_options)),
+            "allowed_intervals": ", ".join(current.allowed_intervals),
+            "dunning_retry_days": ", ".join(map(str, current.dunning_retry_days)),
+            "agent_credit_limit": Decimal(current.agent_credit_limit_minor).scaleb(-2),
+        }
+    )
     status = 200
     if form.validate_on_submit():
         try:
@@ -109,8 +114,9 @@ def _products_page(status: int):
     products = catalog.products()
     forms = {}
     for product in products:
-        form = SwapTargetsForm(prefix=f"p{product.id}", formdata=None,
-                               targets=sorted(policy.swap_targets(product.id) - {product.id}))
+        form = SwapTargetsForm(
+            prefix=f"p{product.id}", formdata=None, targets=sorted(policy.swap_targets(product.id) - {product.id})
+        )
         form.targets.choices = [(other.id, other.name) for other in products if other.id != product.id]
         forms[product.id] = form
     return render_template("admin/products.html", products=products, forms=forms), status
@@ -135,11 +141,21 @@ def _reason_forms():
     for reason in cancellation.reasons(include_disabled=True):
         offers = [spec["type"] for spec in reason.offers]
         discount = next((spec for spec in reason.offers if spec["type"] == "discount"), {})
-        forms.append(CancelReasonForm(
-            formdata=None, prefix=f"r-{reason.code}", code=reason.code, position=reason.position,
-            enabled=reason.enabled, offers=offers, label_en=reason.labels.get("en", reason.label),
-            label_es=reason.labels.get("es", ""), label_de=reason.labels.get("de", ""),
-            discount_percent=discount.get("percent", 15), discount_orders=discount.get("orders", 2)))
+        forms.append(
+            CancelReasonForm(
+                formdata=None,
+                prefix=f"r-{reason.code}",
+                code=reason.code,
+                position=reason.position,
+                enabled=reason.enabled,
+                offers=offers,
+                label_en=reason.labels.get("en", reason.label),
+                label_es=reason.labels.get("es", ""),
+                label_de=reason.labels.get("de", ""),
+                discount_percent=discount.get("percent", 15),
+                discount_orders=discount.get("orders", 2),
+            )
+        )
     return forms
 
 
@@ -149,15 +165,24 @@ def cancel_reasons():
     """Each reason is its own form; the prefix says which one was posted."""
     status = 200
     posted = request.form.get("prefix", "new")
-    new_form = CancelReasonForm(prefix="new", formdata=request.form if posted == "new" else None,
-                                position=len(cancellation.reasons(include_disabled=True)), enabled=True)
+    new_form = CancelReasonForm(
+        prefix="new",
+        formdata=request.form if posted == "new" else None,
+        position=len(cancellation.reasons(include_disabled=True)),
+        enabled=True,
+    )
     if request.method == "POST":
         form = new_form if posted == "new" else CancelReasonForm(prefix=posted)
         if form.validate_on_submit():
             try:
-                cancellation.save_reason(current_user.actor(request_id()), code=form.code.data,
-                                         labels=form.labels(), position=form.position.data,
-                                         enabled=bool(form.enabled.data), offers=form.offer_specs())
+                cancellation.save_reason(
+                    current_user.actor(request_id()),
+                    code=form.code.data,
+                    labels=form.labels(),
+                    position=form.position.data,
+                    enabled=bool(form.enabled.data),
+                    offers=form.offer_specs(),
+                )
             except DomainError as error:
                 flash(error.message, "error")
                 status = error.status

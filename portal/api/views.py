@@ -1,4 +1,5 @@
 """JSON endpoints: health for load balancers, payment webhooks, inbound messages from channels."""
+
 from __future__ import annotations
 
 import hashlib
@@ -44,8 +45,9 @@ def inbound_email():
     sender, message_id = data.get("from"), data.get("message_id")
     if not sender or not message_id or not (data.get("text") or "").strip():
         abort(400)
-    case = inbox.receive(Channel.EMAIL, parseaddr(sender)[1] or sender, data["text"], f"email:{message_id}",
-                         subject=data.get("subject"))
+    case = inbox.receive(
+        Channel.EMAIL, parseaddr(sender)[1] or sender, data["text"], f"email:{message_id}", subject=data.get("subject")
+    )
     return jsonify({"case": case.id})
 
 
@@ -72,4 +74,6 @@ def inbound_social():
     data = request.get_json(silent=True) or {}
     if not data.get("handle") or not data.get("id") or not (data.get("text") or "").strip():
         abort(400)
-    return jsonify({"case": inbox.receive(Channel.SOCIAL, data["handle"].lower(), data["text"], f"social:{data['id']}").id})
+    return jsonify(
+        {"case": inbox.receive(Channel.SOCIAL, data["handle"].lower(), data["text"], f"social:{data['id']}").id}
+    )

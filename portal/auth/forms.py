@@ -13,9 +13,13 @@ class EmailLinkForm(FlaskForm):
 
 class PasswordLoginForm(FlaskForm):
     email = email_field()
-    password = PasswordField(_l("Password"), validators=[
-        DataRequired(_l("Enter your password.")), Length(max=200),
-    ])
+    password = PasswordField(
+        _l("Password"),
+        validators=[
+            DataRequired(_l("Enter your password.")),
+            Length(max=200),
+        ],
+    )
     next = HiddenField()
 
 

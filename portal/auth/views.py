@@ -1,4 +1,5 @@
 """Sign-in and sign-out for subscribers (/login) and staff (/staff/login)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -72,15 +73,14 @@ def password_login():
     link_form, password_form = _login_forms()
     if password_form.validate_on_submit():
         try:
-            principal = auth.sign_in_customer(password_form.email.data, password_form.password.data,
-                                              request.user_agent.string, request_id())
+            principal = auth.sign_in_customer(
+                password_form.email.data, password_form.password.data, request.user_agent.string, request_id()
+            )
         except InvalidCredentials as error:
             password_form.password.errors.append(error.message)
         else:
             return _sign_in(principal, password_form.next.data, url_for("account.dashboard"))
-    return render_template(
-        "auth/login.html", link_form=link_form, password_form=password_form, show_password=True
-    ), 400
+    return render_template("auth/login.html", link_form=link_form, password_form=password_form, show_password=True), 400
 
 
 @bp.route("/login/sent")
@@ -99,8 +99,9 @@ def login_with_token(token: str):
             return _sign_in(principal, form.next.data, url_for("account.dashboard"))
         customer = auth.check_login_token(token)
     except InvalidToken as error:
-        return render_template("auth/link_invalid.html", message=error.message,
-                               link_form=EmailLinkForm(prefix=LINK_FORM_PREFIX)), 400
+        return render_template(
+            "auth/link_invalid.html", message=error.message, link_form=EmailLinkForm(prefix=LINK_FORM_PREFIX)
+        ), 400
     return render_template("auth/confirm_link.html", form=form, customer=customer)
 
 
@@ -125,8 +126,7 @@ def staff_login():
     status = 200
     if form.validate_on_submit():
         try:
-            principal = auth.sign_in_staff(form.email.data, form.password.data, request.user_agent.string,
-                                           request_id())
+            principal = auth.sign_in_staff(form.email.data, form.password.data, request.user_agent.string, request_id())
         except InvalidCredentials as error:
             form.password.errors.append(error.message)
             status = 400

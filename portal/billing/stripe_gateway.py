@@ -1,12 +1,12 @@
 """The one module that talks to Stripe (or to localstripe, its stand-in, when no key is set).
 
 Everything returns plain values, so services never see SDK objects."""
-from __future__ import annotations
 
-from dataclasses import dataclass
+from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import stripe
@@ -96,8 +96,9 @@ def card_form_origin() -> str:
 
 def create_customer(email: str, name: str, portal_customer_id: int) -> str:
     try:
-        customer = _client().customers.create(params={
-            "email": email, "name": name, "metadata": {"portal_customer_id": str(portal_customer_id)}})
+        customer = _client().customers.create(
+            params={"email": email, "name": name, "metadata": {"portal_customer_id": str(portal_customer_id)}}
+        )
     except stripe.StripeError as error:
         raise GatewayError(str(error)) from error
     return customer.id
@@ -106,8 +107,9 @@ def create_customer(email: str, name: str, portal_customer_id: int) -> str:
 def create_setup_intent(customer_id: str) -> str:
     """A SetupIntent for saving a card for later off-session use; returns its client secret."""
     try:
-        intent = _client().setup_intents.create(params={
-            "customer": customer_id, "usage": "off_session", "payment_method_types": ["card"]})
+        intent = _client().setup_intents.create(
+            params={"customer": customer_id, "usage": "off_session", "payment_method_types": ["card"]}
+        )
     except stripe.StripeError as error:
         raise GatewayError(str(error)) from error
     return intent.client_secret
@@ -145,8 +147,7 @@ def setup_intent_card(setup_intent_id: str, customer_id: str) -> CardDetails:
 
 def _card(method) -> CardDetails:
     card = method.card
-    return CardDetails(method.id, card.brand, card.last4, int(card.exp_month), int(card.exp_year),
-                       method.customer)
+    return CardDetails(method.id, card.brand, card.last4, int(card.exp_month), int(card.exp_year), method.customer)
 
 
 def detach(payment_method_id: str) -> None:
@@ -160,8 +161,15 @@ def detach(payment_method_id: str) -> None:
         raise GatewayError(str(error)) from error
 
 
-def create_charge(*, customer_id: str, payment_method_id: str, amount_minor: int, currency: str,
-                  idempotency_key: str, metadata: dict[str, str]) -> str:
+def create_charge(
+    *,
+    customer_id: str,
+    payment_method_id: str,
+    amount_minor: int,
+    currency: str,
+    idempotency_key: str,
+    metadata: dict[str, str],
+) -> str:
     """Create an off-session PaymentIntent without confirming it; returns its id.
 
     Nothing is charged until `confirm_charge`, so the caller can store the id first: after a
@@ -169,9 +177,14 @@ def create_charge(*, customer_id: str, payment_method_id: str, amount_minor: int
     """
     try:
         intent = _client().payment_intents.create(
-            params={"amount": amount_minor, "currency": currency.lower(), "customer": customer_id,
-                    "payment_method": payment_method_id, "payment_method_types": ["card"],
-                    "metadata": metadata},
+            params={
+                "amount": amount_minor,
+                "currency": currency.lower(),
+                "customer": customer_id,
+                "payment_method": payment_method_id,
+                "payment_method_types": ["card"],
+                "metadata": metadata,
+            },
             options={"idempotency_key": idempotency_key},
         )
     except stripe.InvalidRequestError as error:
@@ -211,7 +224,8 @@ def refund(payment_intent_id: str, amount_minor: int, idempotency_key: str) -> s
     try:
         result = _client().refunds.create(
             params={"payment_intent": payment_intent_id, "amount": amount_minor},
-            options={"idempotency_key": idempotency_key})
+            options={"idempotency_key": idempotency_key},
+        )
     except stripe.StripeError as error:
         raise GatewayError(str(error)) from error
     return result.id
@@ -286,11 +300,17 @@ def _intent_event(obj: dict, succeeded: bool) -> IntentEvent:
     payment_id = _mapping(obj.get("metadata") or {}).get("payment_id")
     error = _mapping(obj.get("last_payment_error") or {})
     code, message = error.get("code"), error.get("message")
-    result = ChargeResult(intent_id, succeeded,
-                          None if succeeded else (code if isinstance(code, str) else "failed")[:64],
-                          message[:300] if isinstance(message, str) else None)
-    return IntentEvent(intent_id, int(payment_id) if isinstance(payment_id, str) and payment_id.isdigit()
-                       and len(payment_id) < 18 else None, result)
+    result = ChargeResult(
+        intent_id,
+        succeeded,
+        None if succeeded else (code if isinstance(code, str) else "failed")[:64],
+        message[:300] if isinstance(message, str) else None,
+    )
+    return IntentEvent(
+        intent_id,
+        int(payment_id) if isinstance(payment_id, str) and payment_id.isdigit() and len(payment_id) < 18 else None,
+        result,
+    )
 
 
 def _card_event(obj: dict, detached: bool) -> CardEvent:
@@ -302,8 +322,9 @@ def _card_event(obj: dict, detached: bool) -> CardEvent:
         brand, last4 = card.get("brand"), card.get("last4")
         if not (isinstance(brand, str) and isinstance(last4, str) and len(brand) <= 20 and len(last4) <= 4):
             raise MalformedEvent("card without brand or last4")
-        details = CardDetails(method_id, brand, last4, _whole(card.get("exp_month") or 0),
-                              _whole(card.get("exp_year") or 0), None)
+        details = CardDetails(
+            method_id, brand, last4, _whole(card.get("exp_month") or 0), _whole(card.get("exp_year") or 0), None
+        )
     return CardEvent(method_id, _text(obj.get("customer"), required=False), detached, details)
 
 

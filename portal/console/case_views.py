@@ -1,4 +1,5 @@
 """The agent console's cases: the queue, one case with its full context, and what agents do there."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -26,11 +27,22 @@ from portal.console.views import bp
 from portal.formatting import money
 from portal.i18n import ACTION_TITLES, country_name, status_label
 from portal.models import CaseStatus, Channel, OrderStatus, StaffRole
-from portal.services import account, actions, addresses, agent_actions, credits, customers, inbox, payments, saved_replies
+from portal.services import (
+    account,
+    actions,
+    addresses,
+    agent_actions,
+    credits,
+    customers,
+    inbox,
+    payments,
+    saved_replies,
+    subscriptions,
+)
 from portal.services import staff as staff_service
-from portal.services import subscriptions
 from portal.services.errors import DomainError, NotFound
 from portal.web import request_id
+
 
 def _to_minor(amount: Decimal, currency: str) -> int:
     return int((amount * (10 ** get_currency_precision(currency))).to_integral_value())
@@ -41,21 +53,32 @@ def _to_minor(amount: Decimal, currency: str) -> int:
 def queue():
     form = QueueFilterForm(request.args)
     form.status.choices = [("open", _("Open")), ("", _("All"))] + [(s.value, status_label(s)) for s in CaseStatus]
-    form.channel.choices = [("", _("All"))] + [(c.value, c.value.upper() if c is Channel.SMS else c.value.capitalize())
-                                               for c in Channel]
+    form.channel.choices = [("", _("All"))] + [
+        (c.value, c.value.upper() if c is Channel.SMS else c.value.capitalize()) for c in Channel
+    ]
     form.assignee.choices = [("", _("Anyone")), ("me", _("Me")), ("none", _("Nobody"))] + [
-        (str(s.id), s.name) for s in staff_service.list_staff()]
-    filters = inbox.QueueFilter(status=form.status.data if "status" in request.args else "open",
-                                channel=form.channel.data, assignee=form.assignee.data,
-                                breached=bool(form.breached.data))
-    return render_template("console/queue.html", form=form, rows=inbox.queue(current_user.staff, filters),
-                           target_hours=inbox.first_response_target_hours())
+        (str(s.id), s.name) for s in staff_service.list_staff()
+    ]
+    filters = inbox.QueueFilter(
+        status=form.status.data if "status" in request.args else "open",
+        channel=form.channel.data,
+        assignee=form.assignee.data,
+        breached=bool(form.breached.data),
+    )
+    return render_template(
+        "console/queue.html",
+        form=form,
+        rows=inbox.queue(current_user.staff, filters),
+        target_hours=inbox.first_response_target_hours(),
+    )
 
 
 def _case_page(case, status: int = 200, **forms):
     customer = customers.get_customer(case.customer_id) if case.customer_id else None
     reply_form = forms.get("reply_form") or ReplyForm(formdata=None)
-    reply_form.saved_reply.choices = [("", _("None"))] + [(key, str(reply.title)) for key, reply in saved_replies.SAVED_REPLIES.items()]
+    reply_form.saved_reply.choices = [("", _("None"))] + [
+        (key, str(reply.title)) for key, reply in saved_replies.SAVED_REPLIES.items()
+    ]
     status_form = StatusForm(formdata=None, status=case.status.value)
     status_form.status.choices = [(s.value, status_label(s)) for s in CaseStatus]
     assign_form = AssignForm(formdata=None, assignee=case.assignee_id or 0)
@@ -64,21 +87,33 @@ def _case_page(case, status: int = 200, **forms):
     if customer is not None:
         swap_form, address_form = _swap_form(customer, formdata=None), _address_form(customer, formdata=None)
         act_form = ActOnBehalfForm(formdata=None)
-        act_form.subscription_id.choices = [(s.id, f"#{s.id} {s.items[0].variant.product.name} ({status_label(s.status)})")
-                                            for s in customer.subscriptions]
-        act_form.action.choices = [(key, str(ACTION_TITLES.get(action, _("Cancel subscription") if action == "cancel"
-                                                               else action))) for key, (action, _p) in agent_actions.ON_BEHALF.items()]
+        act_form.subscription_id.choices = [
+            (s.id, f"#{s.id} {s.items[0].variant.product.name} ({status_label(s.status)})")
+            for s in customer.subscriptions
+        ]
+        act_form.action.choices = [
+            (key, str(ACTION_TITLES.get(action, _("Cancel subscription") if action == "cancel" else action)))
+            for key, (action, _p) in agent_actions.ON_BEHALF.items()
+        ]
         paid = [o for o in account.dashboard(customer).past_orders if o.status is OrderStatus.PAID]
         refund_form = RefundForm(formdata=None)
         refund_form.order_id.choices = [(o.id, f"#{o.id} · {o.scheduled_for.isoformat()}") for o in paid]
     return render_template(
-        "console/case.html", case=case, customer=customer, clock=inbox.response_clock(case),
+        "console/case.html",
+        case=case,
+        customer=customer,
+        clock=inbox.response_clock(case),
         history=inbox.customer_history(case),
         activity=account.recent_activity(customer.id) if customer else [],
-        reply_form=reply_form, note_form=forms.get("note_form") or NoteForm(formdata=None),
-        status_form=status_form, assign_form=assign_form,
+        reply_form=reply_form,
+        note_form=forms.get("note_form") or NoteForm(formdata=None),
+        status_form=status_form,
+        assign_form=assign_form,
         credit_form=forms.get("credit_form") or CreditForm(formdata=None),
-        act_form=act_form, refund_form=refund_form, swap_form=swap_form, address_form=address_form,
+        act_form=act_form,
+        refund_form=refund_form,
+        swap_form=swap_form,
+        address_form=address_form,
     ), status
 
 
@@ -86,11 +121,12 @@ def _swap_form(customer, formdata):
     """formdata: the posted form, or None for an empty one to show."""
     form = SwapOnBehalfForm(formdata=formdata)
     live = [s for s in customer.subscriptions if s.status.value != "cancelled"]
-    form.item_id.choices = [(item.id, f"#{s.id} {item.quantity} × {item.variant.display_name}")
-                            for s in live for item in s.items]
+    form.item_id.choices = [
+        (item.id, f"#{s.id} {item.quantity} × {item.variant.display_name}") for s in live for item in s.items
+    ]
     choices = {}
     for s in live:
-        for item_id, variants in subscriptions.swap_choices(s).items():
+        for variants in subscriptions.swap_choices(s).values():
             choices.update({v.id: f"{v.display_name} · {money(v.price_minor, v.currency)}" for v in variants})
     form.variant_id.choices = sorted(choices.items())
     return form
@@ -99,8 +135,10 @@ def _swap_form(customer, formdata):
 def _address_form(customer, formdata):
     form = AddressOnBehalfForm(formdata=formdata)
     form.subscription_id.choices = [(0, _("All subscriptions"))] + [
-        (s.id, f"#{s.id} {s.items[0].variant.product.name}") for s in customer.subscriptions
-        if s.status.value != "cancelled"]
+        (s.id, f"#{s.id} {s.items[0].variant.product.name}")
+        for s in customer.subscriptions
+        if s.status.value != "cancelled"
+    ]
     form.country.choices = [(code, country_name(code)) for code in addresses.shipping_countries()]
     return form
 
@@ -184,8 +222,9 @@ def credit(case_id: int):
     if form.validate_on_submit():
         try:
             currency = current_app.config["MERCHANT_CURRENCY"]
-            request_ = credits.request_credit(current_user.staff, case, _to_minor(form.amount.data, currency),
-                                              form.reason.data, request_id())
+            request_ = credits.request_credit(
+                current_user.staff, case, _to_minor(form.amount.data, currency), form.reason.data, request_id()
+            )
         except DomainError as error:
             form.amount.errors = [*form.amount.errors, error.message]
             return _case_page(case, error.status, credit_form=form)
@@ -237,8 +276,15 @@ def swap(case_id: int):
     if subscription is None:
         raise NotFound()
     try:
-        actions.perform(current_user.actor(request_id()), subscription, "swap", subscription.version,
-                        item_id=form.item_id.data, variant_id=form.variant_id.data, quantity=form.quantity.data)
+        actions.perform(
+            current_user.actor(request_id()),
+            subscription,
+            "swap",
+            subscription.version,
+            item_id=form.item_id.data,
+            variant_id=form.variant_id.data,
+            quantity=form.quantity.data,
+        )
     except DomainError as error:
         flash(error.message, "error")
         return _case_page(case, error.status)
@@ -256,8 +302,9 @@ def address(case_id: int):
         return _case_page(case, 400)
     data = form.address_input()
     try:
-        addresses.change_shipping_address(current_user.actor(request_id()), customer, data,
-                                          form.subscription_id.data or None)
+        addresses.change_shipping_address(
+            current_user.actor(request_id()), customer, data, form.subscription_id.data or None
+        )
     except addresses.InvalidAddress as error:
         flash(" ".join(str(message) for message in error.errors.values()), "error")
         return _case_page(case, 400)
@@ -281,8 +328,9 @@ def refund(case_id: int):
         return _case_page(case, 400)
     order = account.get_order(customer, form.order_id.data)
     try:
-        payments.refund(current_user.actor(request_id()), order, _to_minor(form.amount.data, order.currency),
-                        form.reason.data)
+        payments.refund(
+            current_user.actor(request_id()), order, _to_minor(form.amount.data, order.currency), form.reason.data
+        )
     except DomainError as error:
         flash(error.message, "error")
         return _case_page(case, error.status)
@@ -297,8 +345,12 @@ def approvals():
         if not ConfirmForm().validate_on_submit():
             return render_template("console/approvals.html", pending=credits.pending()), 400
         try:
-            credits.decide(current_user.staff, request.form.get("request_id", type=int, default=0),
-                           request.form.get("decision") == "approve", request_id())
+            credits.decide(
+                current_user.staff,
+                request.form.get("request_id", type=int, default=0),
+                request.form.get("decision") == "approve",
+                request_id(),
+            )
         except DomainError as error:
             flash(error.message, "error")
             return render_template("console/approvals.html", pending=credits.pending()), error.status

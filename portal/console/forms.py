@@ -24,11 +24,16 @@ class CustomerSearchForm(FlaskForm):
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField(_l("Current password"), validators=[DataRequired(_l("Enter your current password."))])
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(_l("Enter your current password."))]
+    )
     new_password = PasswordField(_l("New password"), validators=new_password_validators())
-    confirm_password = PasswordField(_l("Repeat the new password"), validators=[
-        EqualTo("new_password", _l("The two passwords do not match.")),
-    ])
+    confirm_password = PasswordField(
+        _l("Repeat the new password"),
+        validators=[
+            EqualTo("new_password", _l("The two passwords do not match.")),
+        ],
+    )
 
 
 class QueueFilterForm(FlaskForm):
@@ -59,8 +64,11 @@ class AssignForm(FlaskForm):
 
 
 class CreditForm(FlaskForm):
-    amount = DecimalField(_l("Credit amount"), places=2, validators=[InputRequired(_l("Enter an amount.")),
-                                                                      NumberRange(min=0.01, max=10000)])
+    amount = DecimalField(
+        _l("Credit amount"),
+        places=2,
+        validators=[InputRequired(_l("Enter an amount.")), NumberRange(min=0.01, max=10000)],
+    )
     reason = StringField(_l("Reason"), validators=[InputRequired(_l("Enter a reason.")), Length(max=300)])
 
 
@@ -71,16 +79,20 @@ class ActOnBehalfForm(FlaskForm):
 
 class RefundForm(FlaskForm):
     order_id = SelectField(_l("Paid order"), coerce=int)
-    amount = DecimalField(_l("Amount to refund"), places=2, validators=[InputRequired(_l("Enter an amount.")),
-                                                                       NumberRange(min=0.01, max=10000)])
+    amount = DecimalField(
+        _l("Amount to refund"),
+        places=2,
+        validators=[InputRequired(_l("Enter an amount.")), NumberRange(min=0.01, max=10000)],
+    )
     reason = StringField(_l("Reason"), validators=[InputRequired(_l("Enter a reason.")), Length(max=300)])
 
 
 class SwapOnBehalfForm(FlaskForm):
     item_id = SelectField(_l("Item"), coerce=int)
     variant_id = SelectField(_l("Change to"), coerce=int)
-    quantity = IntegerField(_l("Quantity"), default=1, validators=[InputRequired(_l("Enter a quantity.")),
-                                                                   NumberRange(1, 20)])
+    quantity = IntegerField(
+        _l("Quantity"), default=1, validators=[InputRequired(_l("Enter a quantity.")), NumberRange(1, 20)]
+    )
 
 
 class AddressOnBehalfForm(AddressFields, FlaskForm):

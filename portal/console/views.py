@@ -1,4 +1,5 @@
 """The agent console: find a customer and see everything about them."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -8,7 +9,8 @@ from flask_login import current_user
 from portal.access import staff_required
 from portal.console.forms import ChangePasswordForm, CustomerSearchForm
 from portal.models import StaffRole
-from portal.services import account, customers, staff as staff_service
+from portal.services import account, customers
+from portal.services import staff as staff_service
 from portal.services.errors import InvalidCredentials
 from portal.web import request_id
 
@@ -42,8 +44,11 @@ def change_password():
     if form.validate_on_submit():
         try:
             staff_service.change_own_password(
-                current_user.staff, form.current_password.data, form.new_password.data,
-                current_user.get_id(), request_id(),
+                current_user.staff,
+                form.current_password.data,
+                form.new_password.data,
+                current_user.get_id(),
+                request_id(),
             )
         except InvalidCredentials as error:
             form.current_password.errors.append(error.message)

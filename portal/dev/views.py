@@ -1,4 +1,5 @@
 """Development only: the mail the app has sent, so links in it can be followed."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template

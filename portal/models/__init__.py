@@ -1,4 +1,5 @@
 """All models, imported here so Alembic and the app see one complete metadata."""
+
 from portal.models.audit import ActorType, AuditEvent, Outcome
 from portal.models.auth import LoginToken, PrincipalType, TokenPurpose, UserSession
 from portal.models.base import Base, utcnow
@@ -25,20 +26,56 @@ from portal.models.outbox import OutboxEmail
 from portal.models.payments import CreditEntry, Payment, PaymentMethod, PaymentStatus
 from portal.models.policy import MerchantPolicy, ProductSwap
 from portal.models.staff import StaffRole, StaffUser
-from portal.models.webhooks import WebhookEvent
 from portal.models.subscriptions import (
     IntervalUnit,
     Subscription,
     SubscriptionItem,
     SubscriptionStatus,
 )
+from portal.models.webhooks import WebhookEvent
 
 __all__ = [
-    "ActorType", "Address", "AttemptOutcome", "AttemptStep", "CancelAttempt", "CancelReason",
-    "Case", "CaseMessage", "CaseStatus", "Channel", "CreditRequest", "CreditStatus", "OutboundMessage",
-    "CreditEntry", "DiscountGrant", "Payment", "PaymentStatus", "AuditEvent", "Base", "Customer", "IntervalUnit", "LoginToken",
-    "MerchantPolicy", "Order", "OrderLine", "OrderStatus", "OutboxEmail", "Outcome",
-    "PaymentMethod", "PrincipalType", "Product", "ProductSwap", "StaffRole", "StaffUser",
-    "Subscription", "SubscriptionItem", "SubscriptionStatus", "TokenPurpose", "UPCOMING_STATUSES",
-    "UserSession", "Variant", "WebhookEvent", "utcnow",
+    "ActorType",
+    "Address",
+    "AttemptOutcome",
+    "AttemptStep",
+    "CancelAttempt",
+    "CancelReason",
+    "Case",
+    "CaseMessage",
+    "CaseStatus",
+    "Channel",
+    "CreditRequest",
+    "CreditStatus",
+    "OutboundMessage",
+    "CreditEntry",
+    "DiscountGrant",
+    "Payment",
+    "PaymentStatus",
+    "AuditEvent",
+    "Base",
+    "Customer",
+    "IntervalUnit",
+    "LoginToken",
+    "MerchantPolicy",
+    "Order",
+    "OrderLine",
+    "OrderStatus",
+    "OutboxEmail",
+    "Outcome",
+    "PaymentMethod",
+    "PrincipalType",
+    "Product",
+    "ProductSwap",
+    "StaffRole",
+    "StaffUser",
+    "Subscription",
+    "SubscriptionItem",
+    "SubscriptionStatus",
+    "TokenPurpose",
+    "UPCOMING_STATUSES",
+    "UserSession",
+    "Variant",
+    "WebhookEvent",
+    "utcnow",
 ]

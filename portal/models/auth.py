@@ -27,7 +27,8 @@ class LoginToken(TimestampMixin, Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     purpose: Mapped[TokenPurpose] = mapped_column(
-        str_enum(TokenPurpose, "token_purpose"), default=TokenPurpose.SIGN_IN,
+        str_enum(TokenPurpose, "token_purpose"),
+        default=TokenPurpose.SIGN_IN,
         server_default=TokenPurpose.SIGN_IN.value,
     )
     new_email: Mapped[str | None] = mapped_column(String(254))
@@ -47,9 +48,7 @@ class UserSession(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    principal_type: Mapped[PrincipalType] = mapped_column(
-        str_enum(PrincipalType, "principal_type")
-    )
+    principal_type: Mapped[PrincipalType] = mapped_column(str_enum(PrincipalType, "principal_type"))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
     expires_at: Mapped[datetime]

@@ -50,14 +50,14 @@ class CancelAttempt(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"), index=True)
-    step: Mapped[AttemptStep] = mapped_column(str_enum(AttemptStep, "attempt_step"),
-                                              default=AttemptStep.REASON)
+    step: Mapped[AttemptStep] = mapped_column(str_enum(AttemptStep, "attempt_step"), default=AttemptStep.REASON)
     reason_code: Mapped[str | None] = mapped_column(String(40))
     reason_text: Mapped[str | None] = mapped_column(Text)
     offers_shown: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     offer_taken: Mapped[str | None] = mapped_column(String(40))
-    outcome: Mapped[AttemptOutcome] = mapped_column(str_enum(AttemptOutcome, "attempt_outcome"),
-                                                    default=AttemptOutcome.PENDING)
+    outcome: Mapped[AttemptOutcome] = mapped_column(
+        str_enum(AttemptOutcome, "attempt_outcome"), default=AttemptOutcome.PENDING
+    )
     cancel_mode: Mapped[str | None] = mapped_column(String(20))
     cancel_on: Mapped[date | None]
     finished_at: Mapped[datetime | None]

@@ -14,9 +14,7 @@ class Product(TimestampMixin, Base):
     description: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(default=True)
 
-    variants: Mapped[list[Variant]] = relationship(
-        back_populates="product", order_by="Variant.id"
-    )
+    variants: Mapped[list[Variant]] = relationship(back_populates="product", order_by="Variant.id")
 
 
 class Variant(TimestampMixin, Base):

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import re
-
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String
@@ -41,15 +40,9 @@ class Customer(TimestampMixin, Base):
         self.phone_normalized = normalize_phone(value) or None
         return value
 
-    addresses: Mapped[list[Address]] = relationship(
-        back_populates="customer", order_by="Address.id"
-    )
-    subscriptions: Mapped[list[Subscription]] = relationship(
-        back_populates="customer", order_by="Subscription.id"
-    )
-    payment_methods: Mapped[list[PaymentMethod]] = relationship(
-        back_populates="customer", order_by="PaymentMethod.id"
-    )
+    addresses: Mapped[list[Address]] = relationship(back_populates="customer", order_by="Address.id")
+    subscriptions: Mapped[list[Subscription]] = relationship(back_populates="customer", order_by="Subscription.id")
+    payment_methods: Mapped[list[PaymentMethod]] = relationship(back_populates="customer", order_by="PaymentMethod.id")
 
 
 class Address(TimestampMixin, Base):

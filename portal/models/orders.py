@@ -34,9 +34,7 @@ class Order(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id"), index=True)
-    status: Mapped[OrderStatus] = mapped_column(
-        str_enum(OrderStatus, "order_status"), default=OrderStatus.SCHEDULED
-    )
+    status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus, "order_status"), default=OrderStatus.SCHEDULED)
     scheduled_for: Mapped[date]
     currency: Mapped[str] = mapped_column(String(3))
     subtotal_minor: Mapped[int] = mapped_column(default=0)

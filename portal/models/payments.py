@@ -43,8 +43,12 @@ class Payment(TimestampMixin, Base):
 
     __tablename__ = "payments"
     __table_args__ = (
-        Index("ix_payments_charging", "attempted_at", postgresql_where=text("status = 'charging'"),
-              sqlite_where=text("status = 'charging'")),
+        Index(
+            "ix_payments_charging",
+            "attempted_at",
+            postgresql_where=text("status = 'charging'"),
+            sqlite_where=text("status = 'charging'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -68,9 +68,7 @@ class Subscription(TimestampMixin, Base):
     )
     shipping_address: Mapped[Address | None] = relationship()
     payment_method: Mapped[PaymentMethod | None] = relationship()
-    orders: Mapped[list[Order]] = relationship(
-        back_populates="subscription", order_by="Order.scheduled_for"
-    )
+    orders: Mapped[list[Order]] = relationship(back_populates="subscription", order_by="Order.scheduled_for")
 
     @property
     def price_minor(self) -> int:

@@ -1,4 +1,5 @@
 """What a subscriber sees of their own account. Every lookup is scoped to that customer."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,13 +10,13 @@ from sqlalchemy.orm import selectinload
 from portal.extensions import db
 from portal.models import (
     UPCOMING_STATUSES,
-    Payment,
-    PaymentStatus,
     AuditEvent,
     Customer,
     Order,
     OrderStatus,
+    Payment,
     PaymentMethod,
+    PaymentStatus,
     Subscription,
     SubscriptionItem,
     SubscriptionStatus,
@@ -45,9 +46,7 @@ def _subscriptions_query(customer_id: int):
         select(Subscription)
         .where(Subscription.customer_id == customer_id)
         .options(
-            selectinload(Subscription.items)
-            .selectinload(SubscriptionItem.variant)
-            .selectinload(Variant.product),
+            selectinload(Subscription.items).selectinload(SubscriptionItem.variant).selectinload(Variant.product),
             selectinload(Subscription.shipping_address),
             selectinload(Subscription.payment_method),
         )
@@ -56,11 +55,7 @@ def _subscriptions_query(customer_id: int):
 
 
 def _orders_query(customer_id: int):
-    return (
-        select(Order)
-        .where(Order.customer_id == customer_id)
-        .options(selectinload(Order.lines))
-    )
+    return select(Order).where(Order.customer_id == customer_id).options(selectinload(Order.lines))
 
 
 def dashboard(customer: Customer) -> Dashboard:
@@ -100,9 +95,7 @@ def dashboard(customer: Customer) -> Dashboard:
 
 def get_subscription(customer: Customer, subscription_id: int) -> Subscription:
     """Another customer's subscription is indistinguishable from a missing one: 404."""
-    subscription = db.session.scalar(
-        _subscriptions_query(customer.id).where(Subscription.id == subscription_id)
-    )
+    subscription = db.session.scalar(_subscriptions_query(customer.id).where(Subscription.id == subscription_id))
     if subscription is None:
         raise NotFound()
     return subscription
@@ -113,9 +106,11 @@ def subscription_history(subscription: Subscription) -> list[Order]:
     return list(
         db.session.scalars(
             _orders_query(subscription.customer_id)
-            .where(Order.subscription_id == subscription.id,
-                   Order.status != OrderStatus.SCHEDULED,
-                   ~((Order.status == OrderStatus.SKIPPED) & (Order.scheduled_for >= clock.today())))
+            .where(
+                Order.subscription_id == subscription.id,
+                Order.status != OrderStatus.SCHEDULED,
+                ~((Order.status == OrderStatus.SKIPPED) & (Order.scheduled_for >= clock.today())),
+            )
             .order_by(Order.scheduled_for.desc(), Order.id.desc())
         )
     )
@@ -140,8 +135,11 @@ def recent_activity(customer_id: int, limit: int = 50) -> list[AuditEvent]:
 
 
 def failed_orders(customer: Customer) -> list[Order]:
-    return list(db.session.scalars(_orders_query(customer.id).where(Order.status == OrderStatus.FAILED)
-                                   .order_by(Order.scheduled_for)))
+    return list(
+        db.session.scalars(
+            _orders_query(customer.id).where(Order.status == OrderStatus.FAILED).order_by(Order.scheduled_for)
+        )
+    )
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """Acting on a subscription, for every caller: the portal, email links, the agent console and
 the API. The change goes through `subscriptions.apply`; what it sets off happens here, after it
 is committed (ordering now charges the order at once)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Who is acting. Every service call that changes state is given one."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

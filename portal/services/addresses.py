@@ -1,4 +1,5 @@
 """Shipping addresses: checked per country, applied to one subscription or to all of them."""
+
 from __future__ import annotations
 
 import re
@@ -70,9 +71,15 @@ class AddressUnchanged(DomainError):
 def _same(address: Address | None, data: AddressInput) -> bool:
     if address is None:
         return False
-    return (address.name, address.line1, address.line2 or "", address.city, address.region or "",
-            address.postal_code, address.country) == (
-        data.name, data.line1, data.line2, data.city, data.region, data.postal_code, data.country)
+    return (
+        address.name,
+        address.line1,
+        address.line2 or "",
+        address.city,
+        address.region or "",
+        address.postal_code,
+        address.country,
+    ) == (data.name, data.line1, data.line2, data.city, data.region, data.postal_code, data.country)
 
 
 def shipping_countries() -> list[str]:
@@ -83,10 +90,12 @@ def validate(data: AddressInput) -> AddressInput:
     """Every problem at once, keyed by field, so the form can show each next to its input."""
     data = data.cleaned()
     errors: dict[str, str] = {}
-    for field, message in (("name", _l("Enter the recipient’s name.")),
-                           ("line1", _l("Enter the street and number.")),
-                           ("city", _l("Enter the town or city.")),
-                           ("postal_code", _l("Enter the postal code."))):
+    for field, message in (
+        ("name", _l("Enter the recipient’s name.")),
+        ("line1", _l("Enter the street and number.")),
+        ("city", _l("Enter the town or city.")),
+        ("postal_code", _l("Enter the postal code.")),
+    ):
         if not getattr(data, field):
             errors[field] = message
     rule = COUNTRY_RULES.get(data.country) if data.country in shipping_countries() else None
@@ -94,8 +103,9 @@ def validate(data: AddressInput) -> AddressInput:
         errors["country"] = _l("We do not ship to that country.")
     else:
         if data.postal_code and not re.fullmatch(rule.postal_code, data.postal_code):
-            errors["postal_code"] = _l("That postal code does not look right for this country, e.g. %(example)s.",
-                                       example=rule.example)
+            errors["postal_code"] = _l(
+                "That postal code does not look right for this country, e.g. %(example)s.", example=rule.example
+            )
         if rule.region_required and not data.region:
             errors["region"] = _l("Enter the state.")
     for field, value in asdict(data).items():
@@ -107,21 +117,28 @@ def validate(data: AddressInput) -> AddressInput:
 
 
 @transactional
-def change_shipping_address(actor: Actor, customer: Customer, data: AddressInput,
-                            subscription_id: int | None) -> list[Subscription]:
+def change_shipping_address(
+    actor: Actor, customer: Customer, data: AddressInput, subscription_id: int | None
+) -> list[Subscription]:
     """Ship one subscription (or, with None, every live one) to a new address."""
     try:
         data = validate(data)
     except InvalidAddress as error:
-        audit.record_failure(actor, "address.change", error.code, subject_type="customer",
-                             subject_id=customer.id, customer_id=customer.id,
-                             after={"fields": sorted(error.errors)})
+        audit.record_failure(
+            actor,
+            "address.change",
+            error.code,
+            subject_type="customer",
+            subject_id=customer.id,
+            customer_id=customer.id,
+            after={"fields": sorted(error.errors)},
+        )
         raise
-    query = select(Subscription).where(Subscription.customer_id == customer.id,
-                                       Subscription.status != SubscriptionStatus.CANCELLED)
+    query = select(Subscription).where(
+        Subscription.customer_id == customer.id, Subscription.status != SubscriptionStatus.CANCELLED
+    )
     if subscription_id is not None:
-        query = select(Subscription).where(Subscription.customer_id == customer.id,
-                                           Subscription.id == subscription_id)
+        query = select(Subscription).where(Subscription.customer_id == customer.id, Subscription.id == subscription_id)
     targets = list(db.session.scalars(query))
     if subscription_id is not None and not targets:
         raise NotFound()
@@ -129,16 +146,29 @@ def change_shipping_address(actor: Actor, customer: Customer, data: AddressInput
         # Also what makes a double-submitted form apply once.
         raise AddressUnchanged()
     # A new row rather than an edit: an address an order already went to stays as it was.
-    address = Address(customer_id=customer.id, name=data.name, line1=data.line1,
-                      line2=data.line2 or None, city=data.city, region=data.region or None,
-                      postal_code=data.postal_code, country=data.country)
+    address = Address(
+        customer_id=customer.id,
+        name=data.name,
+        line1=data.line1,
+        line2=data.line2 or None,
+        city=data.city,
+        region=data.region or None,
+        postal_code=data.postal_code,
+        country=data.country,
+    )
     db.session.add(address)
     db.session.flush()
     for subscription in targets:
         before = subscription.shipping_address_id
         subscription.shipping_address = address
-        audit.record(actor, "subscription.address", subject_type="subscription",
-                     subject_id=subscription.id, customer_id=customer.id,
-                     before={"address_id": before}, after={"address_id": address.id})
+        audit.record(
+            actor,
+            "subscription.address",
+            subject_type="subscription",
+            subject_id=subscription.id,
+            customer_id=customer.id,
+            before={"address_id": before},
+            after={"address_id": address.id},
+        )
     notifications.queue_to_customer("address_changed", customer, address=address, count=len(targets))
     return targets

@@ -1,4 +1,5 @@
 """What an agent can do for a customer from a case, through the same services as the portal."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l

@@ -1,4 +1,5 @@
 """The audit trail: every state change and every refused attempt, with its actor."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -42,5 +43,4 @@ def record(
 
 def record_failure(actor: Actor, action: str, error_code: str, **fields: Any) -> None:
     """A refused attempt: kept even though the change it belongs to is rolled back."""
-    uow.keep_after_rollback(
-        lambda: record(actor, action, outcome=Outcome.FAILURE, error_code=error_code, **fields))
+    uow.keep_after_rollback(lambda: record(actor, action, outcome=Outcome.FAILURE, error_code=error_code, **fields))

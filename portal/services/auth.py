@@ -1,4 +1,5 @@
 """Sign-in links, password sign-in and server-side sessions for subscribers and staff."""
+
 from __future__ import annotations
 
 import hashlib
@@ -45,8 +46,12 @@ def find_customer_by_email(email: str) -> Customer | None:
 # --- sign-in links ---------------------------------------------------------------------------
 
 
-def issue_token(customer: Customer, purpose: TokenPurpose = TokenPurpose.SIGN_IN,
-                new_email: str | None = None, minutes: int | None = None) -> str:
+def issue_token(
+    customer: Customer,
+    purpose: TokenPurpose = TokenPurpose.SIGN_IN,
+    new_email: str | None = None,
+    minutes: int | None = None,
+) -> str:
     """A single-use link token; longer lives are for links in reminders (a failed payment)."""
     token = secrets.token_urlsafe(32)
     minutes = minutes or current_app.config["LOGIN_TOKEN_MINUTES"]
@@ -81,16 +86,16 @@ def request_login_link(email: str, locale: str, actor: Actor, next_path: str | N
         url=login_url(token, next_path),
         minutes=current_app.config["LOGIN_TOKEN_MINUTES"],
     )
-    audit.record(actor, "auth.link_requested", subject_type="customer", subject_id=customer.id,
-                 customer_id=customer.id)
+    audit.record(actor, "auth.link_requested", subject_type="customer", subject_id=customer.id, customer_id=customer.id)
 
 
 @transactional
 def create_portal_session_url(customer: Customer, actor: Actor, next_path: str | None = None) -> str:
     """A single-use sign-in URL handed out by a merchant or agent (CLI and API)."""
     token = issue_token(customer)
-    audit.record(actor, "auth.portal_session_created", subject_type="customer",
-                 subject_id=customer.id, customer_id=customer.id)
+    audit.record(
+        actor, "auth.portal_session_created", subject_type="customer", subject_id=customer.id, customer_id=customer.id
+    )
     return login_url(token, next_path)
 
 
@@ -131,8 +136,16 @@ def use_token(token: str, purpose: TokenPurpose) -> LoginToken:
     return db.session.get(LoginToken, token_id)
 
 
-def _record_sign_in(actor: Actor, action: str, subject_type: str, subject_id: int,
-                    customer_id: int | None, *, method: str | None = None, failed: bool = False) -> None:
+def _record_sign_in(
+    actor: Actor,
+    action: str,
+    subject_type: str,
+    subject_id: int,
+    customer_id: int | None,
+    *,
+    method: str | None = None,
+    failed: bool = False,
+) -> None:
     fields = {"subject_type": subject_type, "subject_id": subject_id, "customer_id": customer_id}
     if failed:
         audit.record_failure(actor, action, InvalidCredentials.code, **fields)
@@ -144,34 +157,43 @@ def _record_sign_in(actor: Actor, action: str, subject_type: str, subject_id: in
 def sign_in_with_token(token: str, user_agent: str | None = None, request_id: str | None = None) -> Principal:
     """Use a sign-in link (once, whoever races for it) and open a session, together."""
     customer = db.session.get(Customer, use_token(token, TokenPurpose.SIGN_IN).customer_id)
-    _record_sign_in(Actor.for_customer(customer, request_id), "auth.signed_in", "customer",
-                    customer.id, customer.id, method="link")
+    _record_sign_in(
+        Actor.for_customer(customer, request_id), "auth.signed_in", "customer", customer.id, customer.id, method="link"
+    )
     return start_session(customer=customer, user_agent=user_agent)
 
 
 @transactional
-def sign_in_customer(email: str, password: str, user_agent: str | None = None,
-                     request_id: str | None = None) -> Principal:
+def sign_in_customer(
+    email: str, password: str, user_agent: str | None = None, request_id: str | None = None
+) -> Principal:
     customer = find_customer_by_email(email)
     ok = verify_password(customer.password_hash if customer else None, password)
     if customer is not None:
-        _record_sign_in(Actor.for_customer(customer, request_id), "auth.signed_in", "customer",
-                        customer.id, customer.id, method="password", failed=not ok)
+        _record_sign_in(
+            Actor.for_customer(customer, request_id),
+            "auth.signed_in",
+            "customer",
+            customer.id,
+            customer.id,
+            method="password",
+            failed=not ok,
+        )
     if not ok:
         raise InvalidCredentials()
     return start_session(customer=customer, user_agent=user_agent)
 
 
 @transactional
-def sign_in_staff(email: str, password: str, user_agent: str | None = None,
-                  request_id: str | None = None) -> Principal:
+def sign_in_staff(email: str, password: str, user_agent: str | None = None, request_id: str | None = None) -> Principal:
     """Deactivated members are refused exactly like a wrong password."""
     staff = db.session.scalar(select(StaffUser).where(StaffUser.email == normalize_email(email)))
     usable = staff is not None and staff.active
     ok = verify_password(staff.password_hash if usable else None, password)
     if staff is not None:
-        _record_sign_in(Actor.for_staff(staff, request_id), "auth.staff_signed_in", "staff",
-                        staff.id, None, failed=not ok)
+        _record_sign_in(
+            Actor.for_staff(staff, request_id), "auth.staff_signed_in", "staff", staff.id, None, failed=not ok
+        )
     if not ok:
         raise InvalidCredentials()
     return start_session(staff=staff, user_agent=user_agent)
@@ -214,8 +236,9 @@ class Principal:
 
 
 @transactional
-def start_session(*, customer: Customer | None = None, staff: StaffUser | None = None,
-                  user_agent: str | None = None) -> Principal:
+def start_session(
+    *, customer: Customer | None = None, staff: StaffUser | None = None, user_agent: str | None = None
+) -> Principal:
     token = secrets.token_urlsafe(32)
     now = utcnow()
     db.session.add(
@@ -234,9 +257,7 @@ def start_session(*, customer: Customer | None = None, staff: StaffUser | None =
 
 def load_session(token: str) -> Principal | None:
     user_session = db.session.scalar(
-        select(UserSession).where(
-            UserSession.token_hash == _digest(token), UserSession.expires_at > utcnow()
-        )
+        select(UserSession).where(UserSession.token_hash == _digest(token), UserSession.expires_at > utcnow())
     )
     if user_session is None:
         return None
@@ -262,15 +283,13 @@ def end_session(token: str) -> None:
     db.session.execute(delete(UserSession).where(UserSession.token_hash == _digest(token)))
 
 
-def end_sessions(*, staff_id: int | None = None, customer_id: int | None = None,
-                 keep_token: str | None = None) -> None:
+def end_sessions(*, staff_id: int | None = None, customer_id: int | None = None, keep_token: str | None = None) -> None:
     """Sign a person out everywhere (but the current browser, when given).
 
     In the caller's unit of work, so a role or password change and the sign-out land together.
     """
     column, value = (
-        (UserSession.staff_user_id, staff_id) if staff_id is not None
-        else (UserSession.customer_id, customer_id)
+        (UserSession.staff_user_id, staff_id) if staff_id is not None else (UserSession.customer_id, customer_id)
     )
     statement = delete(UserSession).where(column == value)
     if keep_token:
@@ -283,7 +302,5 @@ def purge_expired() -> int:
     """Housekeeping for the worker: expired sessions and long-dead sign-in tokens."""
     now = utcnow()
     removed = db.session.execute(delete(UserSession).where(UserSession.expires_at <= now)).rowcount
-    removed += db.session.execute(
-        delete(LoginToken).where(LoginToken.expires_at <= now - timedelta(days=1))
-    ).rowcount
+    removed += db.session.execute(delete(LoginToken).where(LoginToken.expires_at <= now - timedelta(days=1))).rowcount
     return removed

@@ -2,6 +2,7 @@
 
 Each pass is a CancelAttempt whose step the server checks, so no step can be skipped by posting
 to a later one. Attempts feed cancel-reason analysis: outcome, offers shown and taken, tenure."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,7 +28,8 @@ from portal.models import (
     Variant,
     utcnow,
 )
-from portal.services import audit, clock, policy as policy_service, subscriptions
+from portal.services import audit, clock, subscriptions
+from portal.services import policy as policy_service
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
 from portal.services.subscriptions.schedule import Impact
@@ -39,8 +41,11 @@ SAVE_CHECK_AFTER = timedelta(days=30)
 OFFER_TYPES = ("pause", "skip", "swap", "frequency", "discount", "talk")
 
 DEFAULT_REASONS: list[tuple[str, Any, list[dict[str, Any]]]] = [
-    ("too_expensive", _l("It costs too much"), [{"type": "discount", "percent": 20, "orders": 2},
-                                                {"type": "frequency"}]),
+    (
+        "too_expensive",
+        _l("It costs too much"),
+        [{"type": "discount", "percent": 20, "orders": 2}, {"type": "frequency"}],
+    ),
     ("too_much", _l("I have too much of it"), [{"type": "frequency"}, {"type": "skip"}]),
     ("not_using", _l("I am not using it"), [{"type": "pause"}, {"type": "skip"}]),
     ("did_not_like", _l("I did not like the product"), [{"type": "swap"}, {"type": "talk"}]),
@@ -93,17 +98,29 @@ def reasons(include_disabled: bool = False) -> list[Reason]:
     locale = str(get_locale() or "en")
     rows = list(db.session.scalars(select(CancelReason).order_by(CancelReason.position, CancelReason.id)))
     if rows:
-        found = [Reason(r.code, r.labels.get(locale) or r.labels.get("en") or r.code, r.enabled,
-                        r.position, list(r.offers), dict(r.labels)) for r in rows]
+        found = [
+            Reason(
+                r.code,
+                r.labels.get(locale) or r.labels.get("en") or r.code,
+                r.enabled,
+                r.position,
+                list(r.offers),
+                dict(r.labels),
+            )
+            for r in rows
+        ]
     else:
-        found = [Reason(code, str(label), True, index, offers,
-                        {"en": code}) for index, (code, label, offers) in enumerate(DEFAULT_REASONS)]
+        found = [
+            Reason(code, str(label), True, index, offers, {"en": code})
+            for index, (code, label, offers) in enumerate(DEFAULT_REASONS)
+        ]
     return [reason for reason in found if include_disabled or reason.enabled]
 
 
 @transactional
-def save_reason(actor: Actor, *, code: str, labels: dict[str, str], position: int, enabled: bool,
-                offers: list[dict[str, Any]]) -> None:
+def save_reason(
+    actor: Actor, *, code: str, labels: dict[str, str], position: int, enabled: bool, offers: list[dict[str, Any]]
+) -> None:
     """Create or update one reason. The first edit turns the defaults into the merchant's own rows."""
     _materialise_defaults()
     code = code.strip().lower()
@@ -111,24 +128,33 @@ def save_reason(actor: Actor, *, code: str, labels: dict[str, str], position: in
         raise DomainError(_l("Use letters, digits and underscores for the code."), code="invalid_reason_code")
     missing = [lang for lang in current_app.config["LANGUAGES"] if not labels.get(lang, "").strip()]
     if missing:
-        raise DomainError(_l("Write the label in every language: %(languages)s.",
-                             languages=", ".join(missing)), code="reason_label_missing")
+        raise DomainError(
+            _l("Write the label in every language: %(languages)s.", languages=", ".join(missing)),
+            code="reason_label_missing",
+        )
     for offer in offers:
         if offer.get("type") not in OFFER_TYPES:
             raise DomainError(_l("That offer is not available."), code="invalid_offer")
     if len(offers) > MAX_OFFERS:
         raise DomainError(_l("Choose at most two offers per reason."), code="too_many_offers")
     row = db.session.scalar(select(CancelReason).where(CancelReason.code == code))
-    before = None if row is None else {"labels": row.labels, "enabled": row.enabled, "offers": row.offers,
-                                       "position": row.position}
+    before = (
+        None
+        if row is None
+        else {"labels": row.labels, "enabled": row.enabled, "offers": row.offers, "position": row.position}
+    )
     if row is None:
         row = CancelReason(code=code)
         db.session.add(row)
     row.labels = {lang: labels[lang].strip() for lang in current_app.config["LANGUAGES"]}
     row.position, row.enabled, row.offers = position, enabled, offers
-    audit.record(actor, "policy.cancel_reason_saved", subject_type="cancel_reason", before=before,
-                 after={"code": code, "labels": row.labels, "enabled": enabled, "offers": offers,
-                        "position": position})
+    audit.record(
+        actor,
+        "policy.cancel_reason_saved",
+        subject_type="cancel_reason",
+        before=before,
+        after={"code": code, "labels": row.labels, "enabled": enabled, "offers": offers, "position": position},
+    )
 
 
 def _materialise_defaults() -> None:
@@ -154,8 +180,14 @@ def get_attempt(subscription: Subscription, attempt_id: int) -> CancelAttempt:
 
 
 def _record(actor: Actor, attempt: CancelAttempt, action: str, **after) -> None:
-    audit.record(actor, f"cancel.{action}", subject_type="subscription", subject_id=attempt.subscription_id,
-                 customer_id=attempt.customer_id, after={"attempt": attempt.id, **after})
+    audit.record(
+        actor,
+        f"cancel.{action}",
+        subject_type="subscription",
+        subject_id=attempt.subscription_id,
+        customer_id=attempt.customer_id,
+        after={"attempt": attempt.id, **after},
+    )
 
 
 @transactional
@@ -168,17 +200,22 @@ def start(actor: Actor, subscription: Subscription, reason_code: str | None, rea
     if reason_code not in known and not (rules.simple_cancellation and not reason_code):
         raise InvalidReason()
     attempt = db.session.scalar(
-        select(CancelAttempt).where(CancelAttempt.subscription_id == subscription.id,
-                                    CancelAttempt.outcome == AttemptOutcome.PENDING)
-        .order_by(CancelAttempt.id.desc()))
+        select(CancelAttempt)
+        .where(CancelAttempt.subscription_id == subscription.id, CancelAttempt.outcome == AttemptOutcome.PENDING)
+        .order_by(CancelAttempt.id.desc())
+    )
     if attempt is None:
         attempt = CancelAttempt(
-            customer_id=subscription.customer_id, subscription_id=subscription.id,
+            customer_id=subscription.customer_id,
+            subscription_id=subscription.id,
             tenure_days=(utcnow() - subscription.created_at).days,
-            plan={"interval": f"{subscription.interval_count} {subscription.interval_unit.value}",
-                  "items": [[item.variant.sku, item.quantity] for item in subscription.items],
-                  "price_minor": subscription.price_minor, "currency": subscription.currency,
-                  "status": subscription.status.value},
+            plan={
+                "interval": f"{subscription.interval_count} {subscription.interval_unit.value}",
+                "items": [[item.variant.sku, item.quantity] for item in subscription.items],
+                "price_minor": subscription.price_minor,
+                "currency": subscription.currency,
+                "status": subscription.status.value,
+            },
             offers_shown=[],
         )
         db.session.add(attempt)
@@ -194,8 +231,14 @@ def start(actor: Actor, subscription: Subscription, reason_code: str | None, rea
 
 def _on_discount_cooldown(customer_id: int, days: int) -> bool:
     since = utcnow() - timedelta(days=days)
-    return db.session.scalar(select(func.count()).select_from(DiscountGrant).where(
-        DiscountGrant.customer_id == customer_id, DiscountGrant.created_at >= since)) > 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(DiscountGrant)
+            .where(DiscountGrant.customer_id == customer_id, DiscountGrant.created_at >= since)
+        )
+        > 0
+    )
 
 
 def _concrete(subscription: Subscription, spec: dict[str, Any], rules) -> dict[str, Any] | None:
@@ -208,8 +251,7 @@ def _concrete(subscription: Subscription, spec: dict[str, Any], rules) -> dict[s
         return {"order_id": order.id} if order else None
     if kind == "frequency":
         current = (subscription.interval_unit, subscription.interval_count)
-        longer = [choice for choice in rules.intervals()
-                  if _days(choice) > _days(current)]
+        longer = [choice for choice in rules.intervals() if _days(choice) > _days(current)]
         if not longer:
             return None
         unit, count = min(longer, key=_days)
@@ -254,8 +296,9 @@ def _fitting_offers(subscription: Subscription, reason_code: str | None, rules) 
 
 
 def _action_of(offer_type: str) -> str:
-    return {"pause": "pause", "skip": "skip", "frequency": "frequency", "swap": "swap",
-            "discount": "discount"}[offer_type]
+    return {"pause": "pause", "skip": "skip", "frequency": "frequency", "swap": "swap", "discount": "discount"}[
+        offer_type
+    ]
 
 
 def _stored_params(stored: dict[str, Any]) -> dict[str, Any]:
@@ -272,8 +315,11 @@ def offers(attempt: CancelAttempt, subscription: Subscription) -> list[Offer]:
     result = []
     for index, stored in enumerate(attempt.offers_shown):
         params = _stored_params(stored)
-        impact = None if stored["type"] == "talk" else subscriptions.try_preview(
-            subscription, _action_of(stored["type"]), **params)
+        impact = (
+            None
+            if stored["type"] == "talk"
+            else subscriptions.try_preview(subscription, _action_of(stored["type"]), **params)
+        )
         result.append(Offer(index, stored["type"], params, impact, _subject(stored["type"], params)))
     return result
 
@@ -288,8 +334,9 @@ def _subject(kind: str, params: dict[str, Any]):
 
 
 @transactional
-def accept_offer(actor: Actor, attempt: CancelAttempt, subscription: Subscription, index: int,
-                 expected_version: int) -> str:
+def accept_offer(
+    actor: Actor, attempt: CancelAttempt, subscription: Subscription, index: int, expected_version: int
+) -> str:
     """Take one of the offers shown, with the change it makes, in one unit of work. Returns its type."""
     if attempt.step is not AttemptStep.OFFERS or not 0 <= index < len(attempt.offers_shown):
         raise StepError()
@@ -302,8 +349,15 @@ def accept_offer(actor: Actor, attempt: CancelAttempt, subscription: Subscriptio
     attempt.step, attempt.finished_at = AttemptStep.DONE, utcnow()
     _record(actor, attempt, "offer_taken", offer=kind)
     if kind == "discount":
-        db.session.add(DiscountGrant(customer_id=attempt.customer_id, subscription_id=subscription.id,
-                                     attempt_id=attempt.id, percent=stored["percent"], orders=stored["orders"]))
+        db.session.add(
+            DiscountGrant(
+                customer_id=attempt.customer_id,
+                subscription_id=subscription.id,
+                attempt_id=attempt.id,
+                percent=stored["percent"],
+                orders=stored["orders"],
+            )
+        )
     return kind
 
 
@@ -321,8 +375,14 @@ def confirm_options(subscription: Subscription) -> dict[str, date | None]:
 
 
 @transactional
-def confirm(actor: Actor, attempt: CancelAttempt, subscription: Subscription, mode: str,
-            on_date: date | None, expected_version: int) -> Impact:
+def confirm(
+    actor: Actor,
+    attempt: CancelAttempt,
+    subscription: Subscription,
+    mode: str,
+    on_date: date | None,
+    expected_version: int,
+) -> Impact:
     """Step 3: cancel now, when the paid period ends, or on a chosen date."""
     if attempt.step is not AttemptStep.CONFIRM:
         raise StepError()
@@ -343,20 +403,24 @@ def follow_up() -> int:
     with unit_of_work(outermost=True):
         changed = 0
         for attempt in db.session.scalars(
-            select(CancelAttempt).where(CancelAttempt.outcome == AttemptOutcome.PENDING,
-                                        CancelAttempt.updated_at <= now - ABANDONED_AFTER)
+            select(CancelAttempt)
+            .where(CancelAttempt.outcome == AttemptOutcome.PENDING, CancelAttempt.updated_at <= now - ABANDONED_AFTER)
             .with_for_update(skip_locked=True)
         ).all():
             attempt.outcome, attempt.finished_at = AttemptOutcome.ABANDONED, now
             changed += 1
         for attempt in db.session.scalars(
-            select(CancelAttempt).where(CancelAttempt.outcome == AttemptOutcome.SAVED,
-                                        CancelAttempt.save_verified.is_(None),
-                                        CancelAttempt.finished_at <= now - SAVE_CHECK_AFTER)
+            select(CancelAttempt)
+            .where(
+                CancelAttempt.outcome == AttemptOutcome.SAVED,
+                CancelAttempt.save_verified.is_(None),
+                CancelAttempt.finished_at <= now - SAVE_CHECK_AFTER,
+            )
             .with_for_update(skip_locked=True)
         ).all():
             subscription = db.session.get(Subscription, attempt.subscription_id)
-            attempt.save_verified = (subscription.status is not SubscriptionStatus.CANCELLED
-                                     and subscription.cancel_at is None)
+            attempt.save_verified = (
+                subscription.status is not SubscriptionStatus.CANCELLED and subscription.cancel_at is None
+            )
             changed += 1
     return changed

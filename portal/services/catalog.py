@@ -1,4 +1,5 @@
 """The merchant's products, as staff and policies see them."""
+
 from __future__ import annotations
 
 from sqlalchemy import select

@@ -1,4 +1,5 @@
 """Today in the merchant's calendar: order dates, cut-offs and pauses are counted in it."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -2,6 +2,7 @@
 
 What was given on a case is read with the case's row locked, so parallel requests cannot
 together give more than the limit."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,13 +24,17 @@ MAX_CREDIT_MINOR = 1_000_000
 
 
 def _given_on_case(case_id: int) -> int:
-    return db.session.scalar(select(func.coalesce(func.sum(CreditRequest.amount_minor), 0)).where(
-        CreditRequest.case_id == case_id, CreditRequest.status == CreditStatus.APPROVED))
+    return db.session.scalar(
+        select(func.coalesce(func.sum(CreditRequest.amount_minor), 0)).where(
+            CreditRequest.case_id == case_id, CreditRequest.status == CreditStatus.APPROVED
+        )
+    )
 
 
 @transactional
-def request_credit(staff: StaffUser, case: Case, amount_minor: int, reason: str,
-                   request_id: str | None = None) -> CreditRequest:
+def request_credit(
+    staff: StaffUser, case: Case, amount_minor: int, reason: str, request_id: str | None = None
+) -> CreditRequest:
     """Give the credit now if the case stays within the limit; otherwise queue it for a manager."""
     case = db.session.get(Case, case.id, with_for_update=True, populate_existing=True)
     if case.customer_id is None:
@@ -41,23 +46,37 @@ def request_credit(staff: StaffUser, case: Case, amount_minor: int, reason: str,
     currency = current_app.config["MERCHANT_CURRENCY"]
     limit = policy.get().agent_credit_limit_minor
     within = staff.role.includes(StaffRole.MANAGER) or _given_on_case(case.id) + amount_minor <= limit
-    request = CreditRequest(case_id=case.id, customer_id=customer.id, requested_by=staff.id,
-                            amount_minor=amount_minor, currency=currency, reason=reason,
-                            status=CreditStatus.APPROVED if within else CreditStatus.PENDING)
+    request = CreditRequest(
+        case_id=case.id,
+        customer_id=customer.id,
+        requested_by=staff.id,
+        amount_minor=amount_minor,
+        currency=currency,
+        reason=reason,
+        status=CreditStatus.APPROVED if within else CreditStatus.PENDING,
+    )
     db.session.add(request)
     db.session.flush()
     actor = Actor.for_staff(staff, request_id)
-    audit.record(actor, "case.credit_requested", subject_type="case", subject_id=case.id,
-                 customer_id=customer.id, after={"amount_minor": amount_minor, "status": request.status.value,
-                                                 "limit_minor": limit})
+    audit.record(
+        actor,
+        "case.credit_requested",
+        subject_type="case",
+        subject_id=case.id,
+        customer_id=customer.id,
+        after={"amount_minor": amount_minor, "status": request.status.value, "limit_minor": limit},
+    )
     if within:
         add_credit(actor, customer, amount_minor, currency, request.reason, case_id=case.id)
     return request
 
 
 def pending() -> list[CreditRequest]:
-    return list(db.session.scalars(select(CreditRequest).where(CreditRequest.status == CreditStatus.PENDING)
-                                   .order_by(CreditRequest.created_at)))
+    return list(
+        db.session.scalars(
+            select(CreditRequest).where(CreditRequest.status == CreditStatus.PENDING).order_by(CreditRequest.created_at)
+        )
+    )
 
 
 @transactional
@@ -72,11 +91,23 @@ def decide(manager: StaffUser, credit_request_id: int, approve: bool, request_id
     request.status = CreditStatus.APPROVED if approve else CreditStatus.REJECTED
     request.decided_by, request.decided_at = manager.id, utcnow()
     actor = Actor.for_staff(manager, request_id)
-    audit.record(actor, "case.credit_decided", subject_type="case", subject_id=request.case_id,
-                 customer_id=request.customer_id, after={"approved": approve, "amount_minor": request.amount_minor})
+    audit.record(
+        actor,
+        "case.credit_decided",
+        subject_type="case",
+        subject_id=request.case_id,
+        customer_id=request.customer_id,
+        after={"approved": approve, "amount_minor": request.amount_minor},
+    )
     if approve:
-        add_credit(actor, db.session.get(Customer, request.customer_id), request.amount_minor, request.currency,
-                   request.reason, case_id=request.case_id)
+        add_credit(
+            actor,
+            db.session.get(Customer, request.customer_id),
+            request.amount_minor,
+            request.currency,
+            request.reason,
+            case_id=request.case_id,
+        )
     return request
 
 
@@ -90,9 +121,11 @@ class AgentCredits:
 
 def by_agent() -> list[AgentCredits]:
     """Every credit is logged per agent: what each gave, and what waits for approval."""
-    rows = db.session.execute(select(CreditRequest.requested_by, CreditRequest.status,
-                                     func.sum(CreditRequest.amount_minor), func.count())
-                              .group_by(CreditRequest.requested_by, CreditRequest.status)).all()
+    rows = db.session.execute(
+        select(
+            CreditRequest.requested_by, CreditRequest.status, func.sum(CreditRequest.amount_minor), func.count()
+        ).group_by(CreditRequest.requested_by, CreditRequest.status)
+    ).all()
     totals: dict[int, list[int]] = {}
     for staff_id, status, amount, count in rows:
         entry = totals.setdefault(staff_id, [0, 0, 0])

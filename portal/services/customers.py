@@ -1,9 +1,9 @@
 """Customer accounts: finding them (staff) and their sign-in settings."""
+
 from __future__ import annotations
 
-from sqlalchemy import or_, select
-
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
 
 from portal.extensions import db
 from portal.models import Customer
@@ -47,8 +47,13 @@ def get_customer(customer_id: int) -> Customer:
 
 
 @transactional
-def set_password(customer: Customer, current_password: str | None, new_password: str,
-                 session_token: str, request_id: str | None = None) -> None:
+def set_password(
+    customer: Customer,
+    current_password: str | None,
+    new_password: str,
+    session_token: str,
+    request_id: str | None = None,
+) -> None:
     """Set or change the optional password. Other browsers signed in as this customer end."""
     actor = Actor.for_customer(customer, request_id)
     fields = {"subject_type": "customer", "subject_id": customer.id, "customer_id": customer.id}

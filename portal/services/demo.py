@@ -1,4 +1,5 @@
 """Demo data: a coffee shop with subscribers in every state. Safe to run again."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -55,46 +56,76 @@ def _catalogue(currency: str) -> dict[str, Variant]:
             sku = f"{code}-{size_code}"
             variant = db.session.scalar(select(Variant).where(Variant.sku == sku))
             if variant is None:
-                variant = Variant(product=product, name=size_name, sku=sku,
-                                  price_minor=price, currency=currency)
+                variant = Variant(product=product, name=size_name, sku=sku, price_minor=price, currency=currency)
                 db.session.add(variant)
             variants[sku] = variant
     return variants
 
 
-def _customer(email: str, name: str, *, locale: str = "en", phone: str | None = None,
-              city: str = "Madrid", postal_code: str = "28013", country: str = "ES") -> tuple[Customer, bool]:
+def _customer(
+    email: str,
+    name: str,
+    *,
+    locale: str = "en",
+    phone: str | None = None,
+    city: str = "Madrid",
+    postal_code: str = "28013",
+    country: str = "ES",
+) -> tuple[Customer, bool]:
     existing = db.session.scalar(select(Customer).where(Customer.email == email))
     if existing is not None:
         return existing, False
     customer = Customer(email=email, name=name, locale=locale, phone=phone)
     db.session.add(customer)
-    db.session.add(Address(customer=customer, name=name, line1="Calle Mayor 1", city=city,
-                           postal_code=postal_code, country=country))
-    db.session.add(PaymentMethod(customer=customer, stripe_payment_method_id=f"pm_demo_{email.split('@')[0]}",
-                                 brand="visa", last4="4242", exp_month=12, exp_year=today().year + 3,
-                                 is_default=True))
+    db.session.add(
+        Address(
+            customer=customer, name=name, line1="Calle Mayor 1", city=city, postal_code=postal_code, country=country
+        )
+    )
+    db.session.add(
+        PaymentMethod(
+            customer=customer,
+            stripe_payment_method_id=f"pm_demo_{email.split('@')[0]}",
+            brand="visa",
+            last4="4242",
+            exp_month=12,
+            exp_year=today().year + 3,
+            is_default=True,
+        )
+    )
     db.session.flush()
     return customer, True
 
 
-def _subscription(customer: Customer, items: list[tuple[Variant, int]], weeks: int, *,
-                  status: SubscriptionStatus = SubscriptionStatus.ACTIVE,
-                  next_order: date | None, history: list[OrderStatus],
-                  paused_until: date | None = None) -> Subscription:
+def _subscription(
+    customer: Customer,
+    items: list[tuple[Variant, int]],
+    weeks: int,
+    *,
+    status: SubscriptionStatus = SubscriptionStatus.ACTIVE,
+    next_order: date | None,
+    history: list[OrderStatus],
+    paused_until: date | None = None,
+) -> Subscription:
     subscription = Subscription(
-        customer=customer, status=status, interval_unit=IntervalUnit.WEEK, interval_count=weeks,
-        currency=items[0][0].currency, next_order_date=next_order, paused_until=paused_until,
+        customer=customer,
+        status=status,
+        interval_unit=IntervalUnit.WEEK,
+        interval_count=weeks,
+        currency=items[0][0].currency,
+        next_order_date=next_order,
+        paused_until=paused_until,
         cycle_anchor=next_order or paused_until or today(),
-        shipping_address=customer.addresses[0], payment_method=customer.payment_methods[0],
+        shipping_address=customer.addresses[0],
+        payment_method=customer.payment_methods[0],
     )
     for variant, quantity in items:
-        subscription.items.append(SubscriptionItem(variant=variant, quantity=quantity,
-                                                   unit_price_minor=variant.price_minor))
+        subscription.items.append(
+            SubscriptionItem(variant=variant, quantity=quantity, unit_price_minor=variant.price_minor)
+        )
     db.session.add(subscription)
     if status is SubscriptionStatus.CANCELLED:
-        subscription.cancelled_at = datetime.combine(today() - timedelta(days=10), time(9),
-                                                     ZoneInfo("UTC"))
+        subscription.cancelled_at = datetime.combine(today() - timedelta(days=10), time(9), ZoneInfo("UTC"))
     # History ends before today; an active subscription's last order was one interval before the next.
     anchor = next_order if next_order and status is SubscriptionStatus.ACTIVE else today()
     for index, order_status in enumerate(reversed(history), start=1):
@@ -103,13 +134,25 @@ def _subscription(customer: Customer, items: list[tuple[Variant, int]], weeks: i
 
 
 def _order(subscription: Subscription, scheduled_for: date, status: OrderStatus) -> Order:
-    order = Order(customer=subscription.customer, subscription=subscription, status=status,
-                  scheduled_for=scheduled_for, currency=subscription.currency,
-                  shipping_minor=0, discount_minor=0)
+    order = Order(
+        customer=subscription.customer,
+        subscription=subscription,
+        status=status,
+        scheduled_for=scheduled_for,
+        currency=subscription.currency,
+        shipping_minor=0,
+        discount_minor=0,
+    )
     for item in subscription.items:
-        order.lines.append(OrderLine(variant=item.variant, description=item.variant.display_name,
-                                     quantity=item.quantity, unit_price_minor=item.unit_price_minor,
-                                     total_minor=item.line_total_minor))
+        order.lines.append(
+            OrderLine(
+                variant=item.variant,
+                description=item.variant.display_name,
+                quantity=item.quantity,
+                unit_price_minor=item.unit_price_minor,
+                total_minor=item.line_total_minor,
+            )
+        )
     order.subtotal_minor = sum(line.total_minor for line in order.lines)
     order.total_minor = order.subtotal_minor + order.shipping_minor - order.discount_minor
     if status is OrderStatus.PAID:
@@ -129,8 +172,13 @@ def load(demo_password: str) -> list[str]:
     alice, bob, carol, dave, erin = people
     # Something for the agent console to show: a subscriber whose payment failed asks for help.
     if not handoff.customer_cases(carol):
-        handoff.open_case(Actor.for_customer(carol), carol, issue_type="payment", source_page="/payment",
-                          message="My payment failed but my card is fine. Can you check?")
+        handoff.open_case(
+            Actor.for_customer(carol),
+            carol,
+            issue_type="payment",
+            source_page="/payment",
+            message="My payment failed but my card is fine. Can you check?",
+        )
     return [person.email for person in people] + [s[0] for s in STAFF]
 
 
@@ -141,32 +189,47 @@ def _load_people(demo_password: str) -> list[Customer]:
 
     alice, new = _customer("alice@example.com", "Alice Martin", phone="+34600000001")
     if new:
-        _subscription(alice, [(variants["HOUSE-250"], 2)], 2,
-                      next_order=day + timedelta(days=5), history=[paid, paid, paid])
-        _subscription(alice, [(variants["ETH-1K"], 1)], 4,
-                      next_order=day + timedelta(days=12), history=[paid])
-    bob, new = _customer("bob@example.com", "Bob Keller", locale="de", city="Berlin",
-                         postal_code="10115", country="DE")
+        _subscription(
+            alice, [(variants["HOUSE-250"], 2)], 2, next_order=day + timedelta(days=5), history=[paid, paid, paid]
+        )
+        _subscription(alice, [(variants["ETH-1K"], 1)], 4, next_order=day + timedelta(days=12), history=[paid])
+    bob, new = _customer("bob@example.com", "Bob Keller", locale="de", city="Berlin", postal_code="10115", country="DE")
     if new:
-        _subscription(bob, [(variants["DECAF-250"], 1)], 2, status=SubscriptionStatus.PAUSED,
-                      next_order=day + timedelta(weeks=6), paused_until=day + timedelta(weeks=6),
-                      history=[paid, paid])
+        _subscription(
+            bob,
+            [(variants["DECAF-250"], 1)],
+            2,
+            status=SubscriptionStatus.PAUSED,
+            next_order=day + timedelta(weeks=6),
+            paused_until=day + timedelta(weeks=6),
+            history=[paid, paid],
+        )
     carol, new = _customer("carol@example.com", "Carol Nguyen")
     if new:
-        _subscription(carol, [(variants["ETH-250"], 1)], 2,
-                      next_order=day + timedelta(days=3), history=[paid, OrderStatus.FAILED])
+        _subscription(
+            carol, [(variants["ETH-250"], 1)], 2, next_order=day + timedelta(days=3), history=[paid, OrderStatus.FAILED]
+        )
     dave, new = _customer("dave@example.com", "Dave Osei")
     if new:
-        _subscription(dave, [(variants["HOUSE-1K"], 1)], 4, status=SubscriptionStatus.CANCELLED,
-                      next_order=None, history=[paid, paid])
-    erin, new = _customer("erin@example.com", "Erin Sánchez", locale="es", city="Sevilla",
-                          postal_code="41001")
+        _subscription(
+            dave,
+            [(variants["HOUSE-1K"], 1)],
+            4,
+            status=SubscriptionStatus.CANCELLED,
+            next_order=None,
+            history=[paid, paid],
+        )
+    erin, new = _customer("erin@example.com", "Erin Sánchez", locale="es", city="Sevilla", postal_code="41001")
     if new:
-        _subscription(erin, [(variants["DECAF-1K"], 1), (variants["HOUSE-250"], 1)], 4,
-                      next_order=day + timedelta(days=9), history=[paid])
+        _subscription(
+            erin,
+            [(variants["DECAF-1K"], 1), (variants["HOUSE-250"], 1)],
+            4,
+            next_order=day + timedelta(days=9),
+            history=[paid],
+        )
 
     for email, name, role in STAFF:
         if db.session.scalar(select(StaffUser).where(StaffUser.email == email)) is None:
-            db.session.add(StaffUser(email=email, name=name, role=role,
-                                     password_hash=hash_password(demo_password)))
+            db.session.add(StaffUser(email=email, name=name, role=role, password_hash=hash_password(demo_password)))
     return [alice, bob, carol, dave, erin]

@@ -1,4 +1,5 @@
 """Domain errors: a stable code for machines and the audit trail, a translated message for people."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l

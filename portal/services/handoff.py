@@ -2,12 +2,12 @@
 
 The snapshot is taken when the case opens, so the agent sees the account as the customer saw it,
 and the customer never has to explain it again."""
+
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -54,40 +54,87 @@ def snapshot(customer: Customer, source_page: str | None, attempt: CancelAttempt
     """Everything an agent needs at a glance, as plain JSON."""
     view = account.dashboard(customer)
     events = account.recent_activity(customer.id, limit=RECENT_EVENTS)
-    earlier = db.session.scalars(select(Case).where(Case.customer_id == customer.id).order_by(Case.id.desc())
-                                 .limit(10)).all()
+    earlier = db.session.scalars(
+        select(Case).where(Case.customer_id == customer.id).order_by(Case.id.desc()).limit(10)
+    ).all()
     return {
-        "customer": {"id": customer.id, "name": customer.name, "email": customer.email, "phone": customer.phone,
-                     "locale": customer.locale},
+        "customer": {
+            "id": customer.id,
+            "name": customer.name,
+            "email": customer.email,
+            "phone": customer.phone,
+            "locale": customer.locale,
+        },
         "subscriptions": [
-            {"id": s.id, "status": s.status.value, "items": [f"{i.quantity} × {i.variant.display_name}" for i in s.items],
-             "interval": f"{s.interval_count} {s.interval_unit.value}", "next_order": _iso(s.next_order_date),
-             "paused_until": _iso(s.paused_until), "ends_on": _iso(s.cancel_at), **_money(s.price_minor, s.currency)}
-            for s in view.subscriptions],
+            {
+                "id": s.id,
+                "status": s.status.value,
+                "items": [f"{i.quantity} × {i.variant.display_name}" for i in s.items],
+                "interval": f"{s.interval_count} {s.interval_unit.value}",
+                "next_order": _iso(s.next_order_date),
+                "paused_until": _iso(s.paused_until),
+                "ends_on": _iso(s.cancel_at),
+                **_money(s.price_minor, s.currency),
+            }
+            for s in view.subscriptions
+        ],
         "upcoming_orders": [_order(o) for o in view.upcoming_orders[:6]],
         "recent_orders": [_order(o) for o in view.past_orders[:6]],
         "payment": {
-            "card": (f"{view.default_payment_method.brand} •••• {view.default_payment_method.last4} "
-                     f"{view.default_payment_method.exp_month:02d}/{view.default_payment_method.exp_year}")
-            if view.default_payment_method else None,
-            "failed_orders": [_order(o) for o in db.session.scalars(select(Order).where(
-                Order.customer_id == customer.id, Order.status == OrderStatus.FAILED))],
+            "card": (
+                f"{view.default_payment_method.brand} •••• {view.default_payment_method.last4} "
+                f"{view.default_payment_method.exp_month:02d}/{view.default_payment_method.exp_year}"
+            )
+            if view.default_payment_method
+            else None,
+            "failed_orders": [
+                _order(o)
+                for o in db.session.scalars(
+                    select(Order).where(Order.customer_id == customer.id, Order.status == OrderStatus.FAILED)
+                )
+            ],
         },
         # The self-serve path that led here, failed attempts with their step and code included.
         "recent_activity": [
-            {"at": e.occurred_at.isoformat(), "action": e.action, "actor": e.actor_type.value,
-             "outcome": e.outcome.value, "error_code": e.error_code,
-             "step": (e.after or {}).get("step") if e.outcome is Outcome.FAILURE else None}
-            for e in events],
+            {
+                "at": e.occurred_at.isoformat(),
+                "action": e.action,
+                "actor": e.actor_type.value,
+                "outcome": e.outcome.value,
+                "error_code": e.error_code,
+                "step": (e.after or {}).get("step") if e.outcome is Outcome.FAILURE else None,
+            }
+            for e in events
+        ],
         "failed_attempts": [
-            {"at": e.occurred_at.isoformat(), "action": e.action, "error_code": e.error_code,
-             "step": (e.after or {}).get("step")} for e in events if e.outcome is Outcome.FAILURE],
+            {
+                "at": e.occurred_at.isoformat(),
+                "action": e.action,
+                "error_code": e.error_code,
+                "step": (e.after or {}).get("step"),
+            }
+            for e in events
+            if e.outcome is Outcome.FAILURE
+        ],
         "source_page": source_page,
-        "cancel": {"reason": attempt.reason_code, "details": attempt.reason_text,
-                   "offers_shown": attempt.offers_shown, "offer_taken": attempt.offer_taken}
-        if attempt else None,
-        "earlier_cases": [{"id": c.id, "subject": c.subject, "status": c.status.value, "channel": c.channel.value,
-                           "opened": c.created_at.isoformat()} for c in earlier],
+        "cancel": {
+            "reason": attempt.reason_code,
+            "details": attempt.reason_text,
+            "offers_shown": attempt.offers_shown,
+            "offer_taken": attempt.offer_taken,
+        }
+        if attempt
+        else None,
+        "earlier_cases": [
+            {
+                "id": c.id,
+                "subject": c.subject,
+                "status": c.status.value,
+                "channel": c.channel.value,
+                "opened": c.created_at.isoformat(),
+            }
+            for c in earlier
+        ],
     }
 
 
@@ -96,22 +143,44 @@ def _iso(value) -> str | None:
 
 
 def _order(order: Order) -> dict[str, Any]:
-    return {"id": order.id, "date": order.scheduled_for.isoformat(), "status": order.status.value,
-            "failure_code": order.failure_code, **_money(order.total_minor, order.currency)}
+    return {
+        "id": order.id,
+        "date": order.scheduled_for.isoformat(),
+        "status": order.status.value,
+        "failure_code": order.failure_code,
+        **_money(order.total_minor, order.currency),
+    }
 
 
 def is_repeat(customer_id: int | None, issue_type: str) -> bool:
     """The same customer raised the same kind of issue in the last week, on any channel."""
     if customer_id is None:
         return False
-    return db.session.scalar(select(Case.id).where(
-        Case.customer_id == customer_id, Case.issue_type == issue_type,
-        Case.created_at >= utcnow() - REPEAT_WINDOW).limit(1)) is not None
+    return (
+        db.session.scalar(
+            select(Case.id)
+            .where(
+                Case.customer_id == customer_id,
+                Case.issue_type == issue_type,
+                Case.created_at >= utcnow() - REPEAT_WINDOW,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 @transactional
-def open_case(actor: Actor, customer: Customer, *, issue_type: str, message: str, source_page: str | None,
-              cancel_attempt_id: int | None = None, channel: Channel = Channel.PORTAL) -> Case:
+def open_case(
+    actor: Actor,
+    customer: Customer,
+    *,
+    issue_type: str,
+    message: str,
+    source_page: str | None,
+    cancel_attempt_id: int | None = None,
+    channel: Channel = Channel.PORTAL,
+) -> Case:
     message = (message or "").strip()
     if not message:
         raise InvalidMessage()
@@ -120,16 +189,30 @@ def open_case(actor: Actor, customer: Customer, *, issue_type: str, message: str
     attempt = db.session.get(CancelAttempt, cancel_attempt_id) if cancel_attempt_id else None
     if attempt is not None and attempt.customer_id != customer.id:
         raise NotFound()
-    case = Case(customer_id=customer.id, sender=customer.email, channel=channel, issue_type=issue_type,
-                subject=message.splitlines()[0][:200], source_page=(source_page or "")[:300] or None,
-                snapshot=snapshot(customer, source_page, attempt), is_repeat=is_repeat(customer.id, issue_type))
+    case = Case(
+        customer_id=customer.id,
+        sender=customer.email,
+        channel=channel,
+        issue_type=issue_type,
+        subject=message.splitlines()[0][:200],
+        source_page=(source_page or "")[:300] or None,
+        snapshot=snapshot(customer, source_page, attempt),
+        is_repeat=is_repeat(customer.id, issue_type),
+    )
     db.session.add(case)
     db.session.flush()
     db.session.add(CaseMessage(case_id=case.id, author="customer", channel=channel, body=message[:10000]))
-    audit.record(actor, "case.opened", subject_type="case", subject_id=case.id, customer_id=customer.id,
-                 after={"issue_type": issue_type, "channel": channel.value, "repeat": case.is_repeat})
-    notifications.queue_to_customer("case_opened", customer, case_id=case.id,
-                                    url=public_url("account.case", case_id=case.id))
+    audit.record(
+        actor,
+        "case.opened",
+        subject_type="case",
+        subject_id=case.id,
+        customer_id=customer.id,
+        after={"issue_type": issue_type, "channel": channel.value, "repeat": case.is_repeat},
+    )
+    notifications.queue_to_customer(
+        "case_opened", customer, case_id=case.id, url=public_url("account.case", case_id=case.id)
+    )
     return case
 
 
@@ -158,12 +241,12 @@ def customer_reply(actor: Actor, customer: Customer, case: Case, body: str) -> N
     audit.record(actor, "case.customer_replied", subject_type="case", subject_id=case.id, customer_id=customer.id)
 
 
-
 def add_customer_message(case: Case, body: str, channel: Channel, external_id: str | None = None) -> CaseMessage:
     """In the caller's unit of work. A customer writing again reopens a case that was waiting on
     them or resolved."""
-    message = CaseMessage(case_id=case.id, author="customer", channel=channel, body=body[:10000],
-                          external_id=external_id)
+    message = CaseMessage(
+        case_id=case.id, author="customer", channel=channel, body=body[:10000], external_id=external_id
+    )
     db.session.add(message)
     if case.status in (CaseStatus.WAITING, CaseStatus.RESOLVED):
         case.status = CaseStatus.REOPENED

@@ -1,5 +1,6 @@
 """One inbox for every channel: inbound messages find their customer and case, agents reply on
 the case's channel, and the clock of the first human response runs in business hours too."""
+
 from __future__ import annotations
 
 import re
@@ -83,19 +84,32 @@ def _file_message(channel: Channel, sender: str, body: str, external_id: str, su
     customer = _customer_for(channel, sender)
     case = _case_named_in(subject, customer, sender)
     if case is None and customer is not None:
-        case = db.session.scalar(select(Case).where(Case.customer_id == customer.id, Case.status.in_(OPEN_STATUSES))
-                                 .order_by(Case.updated_at.desc()))
+        case = db.session.scalar(
+            select(Case)
+            .where(Case.customer_id == customer.id, Case.status.in_(OPEN_STATUSES))
+            .order_by(Case.updated_at.desc())
+        )
     if case is None:
-        case = Case(customer_id=customer.id if customer else None, sender=sender[:254], channel=channel,
-                    issue_type="other", subject=(subject or body.strip().splitlines()[0] if body.strip() else "")[:200]
-                    or str(_l("Message")),
-                    snapshot=handoff.snapshot(customer, None) if customer else {"sender": sender},
-                    is_repeat=handoff.is_repeat(customer.id if customer else None, "other"))
+        case = Case(
+            customer_id=customer.id if customer else None,
+            sender=sender[:254],
+            channel=channel,
+            issue_type="other",
+            subject=(subject or body.strip().splitlines()[0] if body.strip() else "")[:200] or str(_l("Message")),
+            snapshot=handoff.snapshot(customer, None) if customer else {"sender": sender},
+            is_repeat=handoff.is_repeat(customer.id if customer else None, "other"),
+        )
         db.session.add(case)
         db.session.flush()
     handoff.add_customer_message(case, body, channel, external_id)
-    audit.record(Actor.system(f"inbound {channel.value}"), "case.message_received", subject_type="case",
-                 subject_id=case.id, customer_id=case.customer_id, after={"channel": channel.value})
+    audit.record(
+        Actor.system(f"inbound {channel.value}"),
+        "case.message_received",
+        subject_type="case",
+        subject_id=case.id,
+        customer_id=case.customer_id,
+        after={"channel": channel.value},
+    )
     return case
 
 
@@ -124,9 +138,13 @@ def deliver_outbound(batch_size: int = 50) -> int:
     sent, last_id = 0, 0
     for _ in range(batch_size):
         with unit_of_work(outermost=True):
-            message = db.session.scalar(select(OutboundMessage).where(OutboundMessage.sent_at.is_(None),
-                                                                      OutboundMessage.id > last_id)
-                                        .order_by(OutboundMessage.id).limit(1).with_for_update(skip_locked=True))
+            message = db.session.scalar(
+                select(OutboundMessage)
+                .where(OutboundMessage.sent_at.is_(None), OutboundMessage.id > last_id)
+                .order_by(OutboundMessage.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
             if message is None:
                 break
             last_id = message.id
@@ -166,20 +184,32 @@ def reply(staff: StaffUser, case: Case, body: str, request_id: str | None = None
     db.session.flush()
     customer = db.session.get(Customer, case.customer_id) if case.customer_id else None
     if case.channel in (Channel.SMS, Channel.SOCIAL):
-        db.session.add(OutboundMessage(case_message_id=message.id, channel=case.channel,
-                                       recipient=case.sender or "", body=body))
+        db.session.add(
+            OutboundMessage(case_message_id=message.id, channel=case.channel, recipient=case.sender or "", body=body)
+        )
     elif customer is not None or case.sender:
         # Portal, chat and email cases are answered by email (the portal thread shows it too).
-        notifications.queue_email("case_reply", customer.email if customer else case.sender,
-                                  notifications.recipient_locale(customer),
-                                  customer_name=customer.name if customer else "", case_id=case.id, body=body,
-                                  url=public_url("account.case", case_id=case.id))
+        notifications.queue_email(
+            "case_reply",
+            customer.email if customer else case.sender,
+            notifications.recipient_locale(customer),
+            customer_name=customer.name if customer else "",
+            case_id=case.id,
+            body=body,
+            url=public_url("account.case", case_id=case.id),
+        )
     if case.first_response_at is None:
         case.first_response_at = message.created_at or utcnow()
     case.status = CaseStatus.WAITING
     case.assignee_id = case.assignee_id or staff.id
-    audit.record(_staff_actor(staff, request_id), "case.replied", subject_type="case", subject_id=case.id,
-                 customer_id=case.customer_id, after={"channel": case.channel.value})
+    audit.record(
+        _staff_actor(staff, request_id),
+        "case.replied",
+        subject_type="case",
+        subject_id=case.id,
+        customer_id=case.customer_id,
+        after={"channel": case.channel.value},
+    )
     return message
 
 
@@ -188,12 +218,18 @@ def note(staff: StaffUser, case: Case, body: str, request_id: str | None = None)
     body = (body or "").strip()
     if not body:
         raise InvalidReply()
-    db.session.add(CaseMessage(case_id=case.id, author="staff", staff_id=staff.id, channel=case.channel,
-                               body=body, internal=True))
+    db.session.add(
+        CaseMessage(case_id=case.id, author="staff", staff_id=staff.id, channel=case.channel, body=body, internal=True)
+    )
     if case.status is CaseStatus.NEW:
         case.status = CaseStatus.OPEN
-    audit.record(_staff_actor(staff, request_id), "case.noted", subject_type="case", subject_id=case.id,
-                 customer_id=case.customer_id)
+    audit.record(
+        _staff_actor(staff, request_id),
+        "case.noted",
+        subject_type="case",
+        subject_id=case.id,
+        customer_id=case.customer_id,
+    )
 
 
 @transactional
@@ -201,8 +237,15 @@ def set_status(staff: StaffUser, case: Case, status: CaseStatus, request_id: str
     before = case.status
     case.status = status
     case.resolved_at = utcnow() if status is CaseStatus.RESOLVED else None
-    audit.record(_staff_actor(staff, request_id), "case.status_changed", subject_type="case", subject_id=case.id,
-                 customer_id=case.customer_id, before={"status": before.value}, after={"status": status.value})
+    audit.record(
+        _staff_actor(staff, request_id),
+        "case.status_changed",
+        subject_type="case",
+        subject_id=case.id,
+        customer_id=case.customer_id,
+        before={"status": before.value},
+        after={"status": status.value},
+    )
 
 
 @transactional
@@ -216,8 +259,15 @@ def assign(staff: StaffUser, case: Case, assignee_id: int | None, request_id: st
     case.assignee_id = assignee_id
     if case.status is CaseStatus.NEW and assignee_id is not None:
         case.status = CaseStatus.OPEN
-    audit.record(_staff_actor(staff, request_id), "case.assigned", subject_type="case", subject_id=case.id,
-                 customer_id=case.customer_id, before={"assignee": before}, after={"assignee": assignee_id})
+    audit.record(
+        _staff_actor(staff, request_id),
+        "case.assigned",
+        subject_type="case",
+        subject_id=case.id,
+        customer_id=case.customer_id,
+        before={"assignee": before},
+        after={"assignee": assignee_id},
+    )
 
 
 # --- first response time, in calendar time and in business hours --------------------------------
@@ -256,8 +306,9 @@ def response_clock(case: Case, now: datetime | None = None) -> ResponseClock:
     end = case.first_response_at or now or utcnow()
     business = business_seconds(case.created_at, end)
     target = first_response_target_hours() * 3600
-    return ResponseClock(int((end - case.created_at).total_seconds()), business,
-                         case.first_response_at is not None, business > target)
+    return ResponseClock(
+        int((end - case.created_at).total_seconds()), business, case.first_response_at is not None, business > target
+    )
 
 
 # --- the queue -----------------------------------------------------------------------------------
@@ -296,5 +347,11 @@ def customer_history(case: Case) -> list[CaseMessage]:
     """One customer, one history: every message of theirs and to them, on every channel."""
     if case.customer_id is None:
         return list(case.messages)
-    return list(db.session.scalars(select(CaseMessage).join(Case).where(
-        or_(Case.customer_id == case.customer_id, Case.id == case.id)).order_by(CaseMessage.created_at, CaseMessage.id)))
+    return list(
+        db.session.scalars(
+            select(CaseMessage)
+            .join(Case)
+            .where(or_(Case.customer_id == case.customer_id, Case.id == case.id))
+            .order_by(CaseMessage.created_at, CaseMessage.id)
+        )
+    )

@@ -3,6 +3,7 @@
 Each message is claimed, sent and recorded in a transaction of its own, so one message that
 cannot be sent (a dead server, an address that cannot be encoded) never holds back or repeats
 the others."""
+
 from __future__ import annotations
 
 import smtplib
@@ -41,11 +42,11 @@ def queue_email(kind: str, to_address: str, locale: str, **context) -> OutboxEma
         body_text = str(module)
         subject = " ".join(str(module.subject).split())
         # Most emails are plain text shown as simple HTML; a few have their own HTML design.
-        html_template = current_app.jinja_env.select_template(
-            [f"emails/{kind}.html", "emails/_text_as_html.html"])
+        html_template = current_app.jinja_env.select_template([f"emails/{kind}.html", "emails/_text_as_html.html"])
         body_html = render_template(html_template, subject=subject, body_text=body_text, **context)
-    email = OutboxEmail(kind=kind, to_address=to_address, locale=locale, subject=subject[:300],
-                        body_text=body_text, body_html=body_html)
+    email = OutboxEmail(
+        kind=kind, to_address=to_address, locale=locale, subject=subject[:300], body_text=body_text, body_html=body_html
+    )
     db.session.add(email)
     return email
 
@@ -56,8 +57,12 @@ def queue_to_customer(kind: str, customer: Customer, **context) -> OutboxEmail:
 
 def queue_subscription_changed(subscription, action: str, change) -> OutboxEmail:
     return queue_to_customer(
-        "subscription_changed", subscription.customer, action=action, change=change,
-        subscription_url=public_url("account.subscription", subscription_id=subscription.id))
+        "subscription_changed",
+        subscription.customer,
+        action=action,
+        change=change,
+        subscription_url=public_url("account.subscription", subscription_id=subscription.id),
+    )
 
 
 def message_id(email: OutboxEmail) -> str:
@@ -95,11 +100,11 @@ def _send(email: OutboxEmail) -> None:
 def _claim_one() -> OutboxEmail | None:
     return db.session.scalar(
         select(OutboxEmail)
-        .where(OutboxEmail.sent_at.is_(None), OutboxEmail.gave_up_at.is_(None),
-               OutboxEmail.next_attempt_at <= utcnow())
+        .where(OutboxEmail.sent_at.is_(None), OutboxEmail.gave_up_at.is_(None), OutboxEmail.next_attempt_at <= utcnow())
         .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
         .limit(1)
-        .with_for_update(skip_locked=True))
+        .with_for_update(skip_locked=True)
+    )
 
 
 def _failed(email: OutboxEmail, error: Exception) -> None:
@@ -109,7 +114,7 @@ def _failed(email: OutboxEmail, error: Exception) -> None:
         email.gave_up_at = now
         current_app.logger.error("outbox email %s gave up: %s", email.id, email.last_error)
     else:
-        email.next_attempt_at = now + min(timedelta(minutes=2 ** email.attempts), MAX_BACKOFF)
+        email.next_attempt_at = now + min(timedelta(minutes=2**email.attempts), MAX_BACKOFF)
 
 
 def deliver_pending(batch_size: int = 50) -> int:

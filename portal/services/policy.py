@@ -1,4 +1,5 @@
 """The merchant's self-serve rules: read by every action, edited in admin."""
+
 from __future__ import annotations
 
 import re
@@ -81,8 +82,7 @@ def update(actor: Actor, **values) -> Policy:
     else:
         for name, value in asdict(candidate).items():
             setattr(stored, name, value)
-    audit.record(actor, "policy.updated", subject_type="policy", subject_id=1,
-                 before=before, after=asdict(candidate))
+    audit.record(actor, "policy.updated", subject_type="policy", subject_id=1, before=before, after=asdict(candidate))
     return candidate
 
 
@@ -116,9 +116,7 @@ def _validate(policy: Policy) -> None:
 
 def swap_targets(product_id: int) -> set[int]:
     """Product ids whose variants a subscriber of `product_id` may choose (itself included)."""
-    others = db.session.scalars(
-        select(ProductSwap.target_product_id).where(ProductSwap.product_id == product_id)
-    )
+    others = db.session.scalars(select(ProductSwap.target_product_id).where(ProductSwap.product_id == product_id))
     return {product_id, *others}
 
 
@@ -128,5 +126,11 @@ def set_swap_targets(actor: Actor, product: Product, target_ids: set[int]) -> No
     target_ids = target_ids - {product.id}
     db.session.execute(delete(ProductSwap).where(ProductSwap.product_id == product.id))
     db.session.add_all(ProductSwap(product_id=product.id, target_product_id=t) for t in target_ids)
-    audit.record(actor, "policy.swaps_updated", subject_type="product", subject_id=product.id,
-                 before={"targets": before}, after={"targets": sorted(target_ids)})
+    audit.record(
+        actor,
+        "policy.swaps_updated",
+        subject_type="product",
+        subject_id=product.id,
+        before={"targets": before},
+        after={"targets": sorted(target_ids)},
+    )

@@ -1,4 +1,5 @@
 """A subscriber's own details: name, phone, language, and a confirmed email change."""
+
 from __future__ import annotations
 
 import re
@@ -43,10 +44,18 @@ def update_profile(actor: Actor, customer: Customer, *, name: str, phone: str, l
     if before == after:
         return
     customer.name, customer.phone, customer.locale = name, phone or None, locale
-    audit.record(actor, "profile.updated", subject_type="customer", subject_id=customer.id,
-                 customer_id=customer.id, before=before, after=after)
-    notifications.queue_email("profile_updated", customer.email, locale, customer_name=name,
-                              phone=phone, language=LANGUAGE_NAMES[locale])
+    audit.record(
+        actor,
+        "profile.updated",
+        subject_type="customer",
+        subject_id=customer.id,
+        customer_id=customer.id,
+        before=before,
+        after=after,
+    )
+    notifications.queue_email(
+        "profile_updated", customer.email, locale, customer_name=name, phone=phone, language=LANGUAGE_NAMES[locale]
+    )
 
 
 @transactional
@@ -56,18 +65,34 @@ def request_email_change(actor: Actor, customer: Customer, new_email: str) -> No
     if new_email == customer.email:
         raise InvalidProfile(_l("That is already your email address."), code="no_change")
     if db.session.scalar(select(Customer.id).where(Customer.email == new_email)) is not None:
-        audit.record_failure(actor, "profile.email_change_requested", EmailTaken.code,
-                             subject_type="customer", subject_id=customer.id, customer_id=customer.id)
+        audit.record_failure(
+            actor,
+            "profile.email_change_requested",
+            EmailTaken.code,
+            subject_type="customer",
+            subject_id=customer.id,
+            customer_id=customer.id,
+        )
         raise EmailTaken()
     token = auth.issue_token(customer, TokenPurpose.EMAIL_CHANGE, new_email=new_email)
-    notifications.queue_email("email_change_confirm", new_email, notifications.recipient_locale(customer),
-                              customer_name=customer.name,
-                              url=public_url("account.confirm_email_change", token=token),
-                              minutes=current_app.config["LOGIN_TOKEN_MINUTES"])
+    notifications.queue_email(
+        "email_change_confirm",
+        new_email,
+        notifications.recipient_locale(customer),
+        customer_name=customer.name,
+        url=public_url("account.confirm_email_change", token=token),
+        minutes=current_app.config["LOGIN_TOKEN_MINUTES"],
+    )
     # The current address hears about it too, in case it was not them.
     notifications.queue_to_customer("email_change_notice", customer, new_email=new_email)
-    audit.record(actor, "profile.email_change_requested", subject_type="customer",
-                 subject_id=customer.id, customer_id=customer.id, after={"new_email": new_email})
+    audit.record(
+        actor,
+        "profile.email_change_requested",
+        subject_type="customer",
+        subject_id=customer.id,
+        customer_id=customer.id,
+        after={"new_email": new_email},
+    )
 
 
 def check_email_change(token: str) -> tuple[Customer, str]:
@@ -83,8 +108,13 @@ def confirm_email_change(token: str, request_id: str | None = None) -> Customer:
         raise EmailTaken()
     before = customer.email
     customer.email = used.new_email
-    audit.record(Actor.for_customer(customer, request_id), "profile.email_changed",
-                 subject_type="customer", subject_id=customer.id, customer_id=customer.id,
-                 before={"email": before}, after={"email": customer.email})
+    audit.record(
+        Actor.for_customer(customer, request_id),
+        "profile.email_changed",
+        subject_type="customer",
+        subject_id=customer.id,
+        customer_id=customer.id,
+        before={"email": before},
+        after={"email": customer.email},
+    )
     return customer
-

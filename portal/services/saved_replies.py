@@ -1,4 +1,5 @@
 """Saved replies in the merchant's voice: warm, plain, and never making the customer repeat themselves."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,16 +21,25 @@ class SavedReply:
 SAVED_REPLIES = {
     "card_updated": SavedReply(
         _l("Card updated, order paid"),
-        _l("Hi %(name)s, thanks for updating your card. I have retried your order and it went through, "
-           "so it is on its way. Nothing else for you to do.")),
+        _l(
+            "Hi %(name)s, thanks for updating your card. I have retried your order and it went through, "
+            "so it is on its way. Nothing else for you to do."
+        ),
+    ),
     "skip_done": SavedReply(
         _l("Skipped for you"),
-        _l("Hi %(name)s, done: I have skipped that order for you. Your next delivery stays as it was, "
-           "and you can always change it in your account.")),
+        _l(
+            "Hi %(name)s, done: I have skipped that order for you. Your next delivery stays as it was, "
+            "and you can always change it in your account."
+        ),
+    ),
     "delivery_sorry": SavedReply(
         _l("Delivery problem, credit given"),
-        _l("Hi %(name)s, I am sorry your delivery did not arrive as it should. I have added a credit to your "
-           "account; it comes off your next order automatically.")),
+        _l(
+            "Hi %(name)s, I am sorry your delivery did not arrive as it should. I have added a credit to your "
+            "account; it comes off your next order automatically."
+        ),
+    ),
 }
 
 

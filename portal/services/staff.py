@@ -1,4 +1,5 @@
 """Staff accounts and roles, managed by admins."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -44,15 +45,18 @@ def create_staff(actor: Actor, *, email: str, name: str, role: StaffRole, passwo
     staff = StaffUser(email=email, name=name.strip(), role=role, password_hash=hash_password(password))
     db.session.add(staff)
     db.session.flush()
-    audit.record(actor, "staff.created", subject_type="staff", subject_id=staff.id,
-                 after={"email": email, "role": role.value})
+    audit.record(
+        actor, "staff.created", subject_type="staff", subject_id=staff.id, after={"email": email, "role": role.value}
+    )
     return staff
 
 
 def _active_admin_count() -> int:
-    return len(db.session.scalars(
-        select(StaffUser.id).where(StaffUser.role == StaffRole.ADMIN, StaffUser.active.is_(True))
-    ).all())
+    return len(
+        db.session.scalars(
+            select(StaffUser.id).where(StaffUser.role == StaffRole.ADMIN, StaffUser.active.is_(True))
+        ).all()
+    )
 
 
 @transactional
@@ -65,24 +69,31 @@ def change_role(actor: Actor, staff: StaffUser, role: StaffRole) -> None:
     before = {"role": staff.role.value}
     staff.role = role
     auth.end_sessions(staff_id=staff.id)
-    audit.record(actor, "staff.role_changed", subject_type="staff", subject_id=staff.id,
-                 before=before, after={"role": role.value})
+    audit.record(
+        actor,
+        "staff.role_changed",
+        subject_type="staff",
+        subject_id=staff.id,
+        before=before,
+        after={"role": role.value},
+    )
 
 
 @transactional
-def change_password(actor: Actor, staff: StaffUser, password: str,
-                    keep_session_token: str | None = None) -> None:
+def change_password(actor: Actor, staff: StaffUser, password: str, keep_session_token: str | None = None) -> None:
     """Other browsers signed in as this member are signed out; the one changing it stays."""
     staff.password_hash = hash_password(password)
     auth.end_sessions(staff_id=staff.id, keep_token=keep_session_token)
     audit.record(actor, "staff.password_changed", subject_type="staff", subject_id=staff.id)
 
 
-def change_own_password(staff: StaffUser, current_password: str, new_password: str,
-                        session_token: str, request_id: str | None = None) -> None:
+def change_own_password(
+    staff: StaffUser, current_password: str, new_password: str, session_token: str, request_id: str | None = None
+) -> None:
     actor = Actor.for_staff(staff, request_id)
     if not verify_password(staff.password_hash, current_password):
-        audit.record_failure(actor, "staff.password_changed", InvalidCredentials.code,
-                             subject_type="staff", subject_id=staff.id)
+        audit.record_failure(
+            actor, "staff.password_changed", InvalidCredentials.code, subject_type="staff", subject_id=staff.id
+        )
         raise InvalidCredentials(_l("Your current password is not right."))
     change_password(actor, staff, new_password, keep_session_token=session_token)

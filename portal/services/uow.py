@@ -8,11 +8,12 @@ A refused attempt is history too (support reads it), yet the change it belongs t
 `keep_after_rollback` holds such records apart: they are written with the transaction when it
 commits, or in a transaction of their own right after it rolls back.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
-from typing import Callable, Iterator
 
 from flask import current_app
 from sqlalchemy.orm import Session

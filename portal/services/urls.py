@@ -1,5 +1,6 @@
 """Absolute links for emails, the CLI and the API: built from the URL map under PUBLIC_BASE_URL,
 so they are right with or without a request, and follow the routes when these move."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit

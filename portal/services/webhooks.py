@@ -1,4 +1,5 @@
 """Events from the payment provider: verified, each handled once, in whatever order they come."""
+
 from __future__ import annotations
 
 from flask import current_app

@@ -1,4 +1,5 @@
 """Debian's Chromium driven by Playwright. Skipped where it is not installed, except in CI."""
+
 from __future__ import annotations
 
 import os
@@ -8,8 +9,12 @@ import pytest
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 PHONE = {"width": 390, "height": 844}
 

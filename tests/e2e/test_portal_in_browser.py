@@ -1,4 +1,5 @@
 """A subscriber on a phone: sign in from the email, read the dashboard; axe finds no violations."""
+
 from __future__ import annotations
 
 import pytest
@@ -23,8 +24,9 @@ def subscriber(app):
         customer = factories.customer("phone@example.com", name="Pat Phone")
         subscription = factories.subscription(customer)
         factories.order(subscription, status=OrderStatus.SCHEDULED)
-        factories.order(subscription, status=OrderStatus.FAILED,
-                        scheduled_for=subscription.next_order_date.replace(year=2020))
+        factories.order(
+            subscription, status=OrderStatus.FAILED, scheduled_for=subscription.next_order_date.replace(year=2020)
+        )
         return subscription.id
 
 
@@ -93,9 +95,19 @@ def test_staff_pages_are_accessible(app, live_server, page):
     page.get_by_label("Password").fill(factories.STAFF_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/console/cases")
-    for path in ("/console/?q=seen", f"/console/customers/{customer_id}", "/admin/staff",
-                 "/console/password", "/console/cases", f"/console/cases/{case_id}", "/console/approvals",
-                 "/console/reports/credits", "/admin/policies", "/admin/products", "/admin/cancellation"):
+    for path in (
+        "/console/?q=seen",
+        f"/console/customers/{customer_id}",
+        "/admin/staff",
+        "/console/password",
+        "/console/cases",
+        f"/console/cases/{case_id}",
+        "/console/approvals",
+        "/console/reports/credits",
+        "/admin/policies",
+        "/admin/products",
+        "/admin/cancellation",
+    ):
         page.goto(live_server + path)
         assert_accessible(page)
 
@@ -149,9 +161,16 @@ def test_action_pages_are_accessible(app, live_server, page):
     sub_id = _subscriber_with_schedule(app, "a11y-actions@example.com")
     _sign_in(page, app, live_server, "a11y-actions@example.com")
     _pause_one_delivery(page, live_server, sub_id, check=assert_accessible)
-    for path in ("/activity", "/profile", "/help", "/cases", f"/subscriptions/{sub_id}/address",
-                 f"/subscriptions/{sub_id}/swap", f"/subscriptions/{sub_id}/frequency",
-                 f"/subscriptions/{sub_id}/resume"):
+    for path in (
+        "/activity",
+        "/profile",
+        "/help",
+        "/cases",
+        f"/subscriptions/{sub_id}/address",
+        f"/subscriptions/{sub_id}/swap",
+        f"/subscriptions/{sub_id}/frequency",
+        f"/subscriptions/{sub_id}/resume",
+    ):
         page.goto(live_server + path)
         assert_accessible(page)
 
@@ -188,8 +207,14 @@ def test_update_card_through_stripe_js(app, live_server, page, localstripe):
         factories.subscription(factories.customer("card@example.com", with_card=False))
     _sign_in(page, app, live_server, "card@example.com")
     requests_to_us: list[str] = []
-    page.on("request", lambda request: requests_to_us.append(request.post_data or "")
-            if request.url.startswith(live_server) and request.method == "POST" else None)
+    page.on(
+        "request",
+        lambda request: (
+            requests_to_us.append(request.post_data or "")
+            if request.url.startswith(live_server) and request.method == "POST"
+            else None
+        ),
+    )
     page.goto(f"{live_server}/payment")
     assert_accessible(page)
     page.get_by_placeholder("number").fill("4242424242424242")

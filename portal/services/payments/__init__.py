@@ -9,6 +9,9 @@
 
 Only `portal.billing.stripe_gateway` talks to the provider.
 """
+
+from portal.models import Customer
+from portal.services.actors import Actor
 from portal.services.payments.cards import (
     CardSetup,
     DefaultCardInUse,
@@ -32,8 +35,6 @@ from portal.services.payments.charging import (
 )
 from portal.services.payments.ledger import REASON_MAX_LENGTH, add_credit, balance
 from portal.services.payments.refunds import paid_payment, refund, refundable_minor
-from portal.services.actors import Actor
-from portal.models import Customer
 
 
 def add_card_and_retry(actor: Actor, customer: Customer, setup_intent_id: str) -> list[ChargeOutcome]:
@@ -43,8 +44,28 @@ def add_card_and_retry(actor: Actor, customer: Customer, setup_intent_id: str) -
 
 
 __all__ = [
-    "REASON_MAX_LENGTH", "CardSetup", "ChargeOutcome", "DefaultCardInUse", "PaymentProblem", "add_card_and_retry",
-    "add_credit", "balance", "charge_due_order_of", "charge_order", "default_card", "ensure_provider_customer",
-    "paid_payment", "recover", "refund", "refundable_minor", "remove_card", "retry_failed_orders",
-    "run_renewals", "save_card", "saved_cards", "set_default_card", "settle", "start_card_setup",
+    "REASON_MAX_LENGTH",
+    "CardSetup",
+    "ChargeOutcome",
+    "DefaultCardInUse",
+    "PaymentProblem",
+    "add_card_and_retry",
+    "add_credit",
+    "balance",
+    "charge_due_order_of",
+    "charge_order",
+    "default_card",
+    "ensure_provider_customer",
+    "paid_payment",
+    "recover",
+    "refund",
+    "refundable_minor",
+    "remove_card",
+    "retry_failed_orders",
+    "run_renewals",
+    "save_card",
+    "saved_cards",
+    "set_default_card",
+    "settle",
+    "start_card_setup",
 ]

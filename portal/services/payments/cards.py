@@ -1,4 +1,5 @@
 """Saved cards: the card itself lives only at the payment provider; we keep display details."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,8 +38,10 @@ def ensure_provider_customer(customer: Customer) -> str:
             customer.stripe_customer_id = gateway.create_customer(customer.email, customer.name, customer.id)
         except gateway.GatewayError as error:
             current_app.logger.warning("provider customer not created: %s", error)
-            raise PaymentProblem(_l("Card details cannot be changed right now. Please try again in a few minutes."),
-                                 code="provider_unavailable") from error
+            raise PaymentProblem(
+                _l("Card details cannot be changed right now. Please try again in a few minutes."),
+                code="provider_unavailable",
+            ) from error
     return customer.stripe_customer_id
 
 
@@ -56,19 +59,27 @@ def start_card_setup(customer: Customer) -> CardSetup:
         secret = gateway.create_setup_intent(ensure_provider_customer(customer))
     except gateway.GatewayError as error:
         current_app.logger.warning("card setup failed: %s", error)
-        raise PaymentProblem(_l("Card details cannot be changed right now. Please try again in a few minutes."),
-                             code="provider_unavailable") from error
+        raise PaymentProblem(
+            _l("Card details cannot be changed right now. Please try again in a few minutes."),
+            code="provider_unavailable",
+        ) from error
     return CardSetup(secret, gateway.publishable_key(), gateway.stripe_js_url(), gateway.card_form_origin())
 
 
 def saved_cards(customer: Customer) -> list[PaymentMethod]:
-    return list(db.session.scalars(select(PaymentMethod).where(PaymentMethod.customer_id == customer.id)
-                                   .order_by(PaymentMethod.is_default.desc(), PaymentMethod.id)))
+    return list(
+        db.session.scalars(
+            select(PaymentMethod)
+            .where(PaymentMethod.customer_id == customer.id)
+            .order_by(PaymentMethod.is_default.desc(), PaymentMethod.id)
+        )
+    )
 
 
 def default_card(customer_id: int) -> PaymentMethod | None:
-    return db.session.scalar(select(PaymentMethod).where(PaymentMethod.customer_id == customer_id,
-                                                         PaymentMethod.is_default.is_(True)))
+    return db.session.scalar(
+        select(PaymentMethod).where(PaymentMethod.customer_id == customer_id, PaymentMethod.is_default.is_(True))
+    )
 
 
 def _make_default(customer: Customer, method: PaymentMethod) -> None:
@@ -80,8 +91,9 @@ def _make_default(customer: Customer, method: PaymentMethod) -> None:
 
 
 def _card_refused(actor: Actor, customer: Customer, code: str) -> None:
-    audit.record_failure(actor, "payment.card_added", code, subject_type="customer",
-                         subject_id=customer.id, customer_id=customer.id)
+    audit.record_failure(
+        actor, "payment.card_added", code, subject_type="customer", subject_id=customer.id, customer_id=customer.id
+    )
 
 
 def save_card(actor: Actor, customer: Customer, setup_intent_id: str) -> PaymentMethod:
@@ -106,15 +118,27 @@ def save_card(actor: Actor, customer: Customer, setup_intent_id: str) -> Payment
 def _keep_card(actor: Actor, customer: Customer, card: gateway.CardDetails) -> PaymentMethod:
     method = db.session.scalar(select(PaymentMethod).where(PaymentMethod.stripe_payment_method_id == card.id))
     if method is None:
-        method = PaymentMethod(customer_id=customer.id, stripe_payment_method_id=card.id, brand=card.brand,
-                               last4=card.last4, exp_month=card.exp_month, exp_year=card.exp_year)
+        method = PaymentMethod(
+            customer_id=customer.id,
+            stripe_payment_method_id=card.id,
+            brand=card.brand,
+            last4=card.last4,
+            exp_month=card.exp_month,
+            exp_year=card.exp_year,
+        )
         db.session.add(method)
         db.session.flush()
     elif method.customer_id != customer.id:
         raise NotFound()
     _make_default(customer, method)
-    audit.record(actor, "payment.card_added", subject_type="customer", subject_id=customer.id,
-                 customer_id=customer.id, after={"brand": card.brand, "last4": card.last4})
+    audit.record(
+        actor,
+        "payment.card_added",
+        subject_type="customer",
+        subject_id=customer.id,
+        customer_id=customer.id,
+        after={"brand": card.brand, "last4": card.last4},
+    )
     _notify_card_change(customer, method)
     return method
 
@@ -132,8 +156,14 @@ def set_default_card(actor: Actor, customer: Customer, method_id: int) -> None:
     if method.is_default:
         return
     _make_default(customer, method)
-    audit.record(actor, "payment.default_card", subject_type="customer", subject_id=customer.id,
-                 customer_id=customer.id, after={"last4": method.last4})
+    audit.record(
+        actor,
+        "payment.default_card",
+        subject_type="customer",
+        subject_id=customer.id,
+        customer_id=customer.id,
+        after={"last4": method.last4},
+    )
     _notify_card_change(customer, method)
 
 
@@ -145,10 +175,17 @@ def remove_card(actor: Actor, customer: Customer, method_id: int) -> None:
     try:
         gateway.detach(method.stripe_payment_method_id)
     except gateway.GatewayError as error:
-        raise PaymentProblem(_l("The card could not be removed right now. Please try again."),
-                             code="provider_unavailable") from error
-    audit.record(actor, "payment.card_removed", subject_type="customer", subject_id=customer.id,
-                 customer_id=customer.id, before={"last4": method.last4})
+        raise PaymentProblem(
+            _l("The card could not be removed right now. Please try again."), code="provider_unavailable"
+        ) from error
+    audit.record(
+        actor,
+        "payment.card_removed",
+        subject_type="customer",
+        subject_id=customer.id,
+        customer_id=customer.id,
+        before={"last4": method.last4},
+    )
     notifications.queue_to_customer("card_removed", customer, brand=method.brand.capitalize(), last4=method.last4)
     db.session.delete(method)
 

@@ -10,6 +10,7 @@ A Payment left in `charging` (a worker died between steps) is finished by `recov
 stored id it asks the provider what became of that PaymentIntent (and confirms it if it never
 was); without one, nothing was charged, so it creates the PaymentIntent again with the same key.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -81,18 +82,26 @@ def _claim(order_id: int | None = None) -> int | None:
     """Lock one due order (or the given one) and write its pending Payment; returns its id."""
     with unit_of_work(outermost=True):
         query = select(Order).with_for_update(skip_locked=True)
-        query = query.where(Order.id == order_id) if order_id is not None else (
-            query.where(_due_clause(utcnow())).order_by(Order.scheduled_for, Order.id).limit(1))
+        query = (
+            query.where(Order.id == order_id)
+            if order_id is not None
+            else (query.where(_due_clause(utcnow())).order_by(Order.scheduled_for, Order.id).limit(1))
+        )
         order = db.session.scalar(query)
         if order is None or order.status not in (OrderStatus.SCHEDULED, OrderStatus.FAILED):
             return None
         order.payment_attempts += 1
         if order.payment_attempts == 1:
             ledger.take_for_order(order)
-        payment = Payment(order_id=order.id, customer_id=order.customer_id, attempt=order.payment_attempts,
-                          amount_minor=order.total_minor - order.credit_applied_minor, currency=order.currency,
-                          status=PaymentStatus.CHARGING,
-                          idempotency_key=f"order-{order.id}-attempt-{order.payment_attempts}")
+        payment = Payment(
+            order_id=order.id,
+            customer_id=order.customer_id,
+            attempt=order.payment_attempts,
+            amount_minor=order.total_minor - order.credit_applied_minor,
+            currency=order.currency,
+            status=PaymentStatus.CHARGING,
+            idempotency_key=f"order-{order.id}-attempt-{order.payment_attempts}",
+        )
         order.status = OrderStatus.PROCESSING
         db.session.add(payment)
         db.session.flush()
@@ -111,10 +120,13 @@ def _charge(payment: Payment) -> gateway.ChargeResult | None:
     try:
         if payment.stripe_payment_intent_id is None:
             intent_id = gateway.create_charge(
-                customer_id=customer.stripe_customer_id, payment_method_id=method.stripe_payment_method_id,
-                amount_minor=payment.amount_minor, currency=payment.currency,
+                customer_id=customer.stripe_customer_id,
+                payment_method_id=method.stripe_payment_method_id,
+                amount_minor=payment.amount_minor,
+                currency=payment.currency,
                 idempotency_key=payment.idempotency_key,
-                metadata={"payment_id": str(payment.id), "order_id": str(payment.order_id)})
+                metadata={"payment_id": str(payment.id), "order_id": str(payment.order_id)},
+            )
             _store_intent(payment.id, intent_id)
             payment.stripe_payment_intent_id = intent_id
         return gateway.confirm_charge(payment.stripe_payment_intent_id)
@@ -143,9 +155,14 @@ def settle(payment: Payment, result: gateway.ChargeResult, actor: Actor) -> bool
     if result.succeeded:
         payment.status, order.status, order.paid_at = PaymentStatus.SUCCEEDED, OrderStatus.PAID, utcnow()
         order.failure_code, order.next_retry_at = None, None
-        audit.record(actor, "payment.succeeded", subject_type="order", subject_id=order.id,
-                     customer_id=order.customer_id, after={"amount_minor": payment.amount_minor,
-                                                           "attempt": payment.attempt})
+        audit.record(
+            actor,
+            "payment.succeeded",
+            subject_type="order",
+            subject_id=order.id,
+            customer_id=order.customer_id,
+            after={"amount_minor": payment.amount_minor, "attempt": payment.attempt},
+        )
         if order.subscription_id:
             subscriptions.order_paid(db.session.get(Subscription, order.subscription_id), bool(order.discount_minor))
     else:
@@ -153,10 +170,19 @@ def settle(payment: Payment, result: gateway.ChargeResult, actor: Actor) -> bool
         payment.failure_code = order.failure_code = (result.failure_code or "failed")[:64]
         payment.failure_message = (result.failure_message or "")[:300] or None
         dunning.after_failure(order, db.session.get(Customer, order.customer_id))
-        audit.record(actor, "payment.failed", subject_type="order", subject_id=order.id,
-                     customer_id=order.customer_id, outcome=Outcome.FAILURE, error_code=order.failure_code,
-                     after={"attempt": payment.attempt, "next_retry_at":
-                            order.next_retry_at.isoformat() if order.next_retry_at else None})
+        audit.record(
+            actor,
+            "payment.failed",
+            subject_type="order",
+            subject_id=order.id,
+            customer_id=order.customer_id,
+            outcome=Outcome.FAILURE,
+            error_code=order.failure_code,
+            after={
+                "attempt": payment.attempt,
+                "next_retry_at": order.next_retry_at.isoformat() if order.next_retry_at else None,
+            },
+        )
     return True
 
 
@@ -216,9 +242,13 @@ def recover(limit: int = 100) -> int:
 def _reclaim_stuck() -> int | None:
     """Take over one stuck payment: its new attempt time keeps other workers off it."""
     with unit_of_work(outermost=True):
-        payment = db.session.scalar(select(Payment).where(
-            Payment.status == PaymentStatus.CHARGING, Payment.attempted_at <= utcnow() - STUCK_AFTER)
-            .order_by(Payment.attempted_at).limit(1).with_for_update(skip_locked=True))
+        payment = db.session.scalar(
+            select(Payment)
+            .where(Payment.status == PaymentStatus.CHARGING, Payment.attempted_at <= utcnow() - STUCK_AFTER)
+            .order_by(Payment.attempted_at)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
         if payment is None:
             return None
         payment.attempted_at = utcnow()
@@ -227,15 +257,24 @@ def _reclaim_stuck() -> int | None:
 
 def retry_failed_orders(actor: Actor, customer: Customer) -> list[ChargeOutcome]:
     """Try every failed order of this customer at once (a new card, "pay now")."""
-    failed = db.session.scalars(select(Order.id).where(Order.customer_id == customer.id,
-                                                       Order.status == OrderStatus.FAILED)
-                                .order_by(Order.scheduled_for)).all()
+    failed = db.session.scalars(
+        select(Order.id)
+        .where(Order.customer_id == customer.id, Order.status == OrderStatus.FAILED)
+        .order_by(Order.scheduled_for)
+    ).all()
     return [outcome for order_id in failed if (outcome := charge_order(order_id, actor)) is not None]
 
 
 def charge_due_order_of(actor: Actor, subscription_id: int) -> ChargeOutcome | None:
     """Charge the subscription's order that is due today ("order now")."""
-    order_id = db.session.scalar(select(Order.id).where(
-        Order.subscription_id == subscription_id, Order.status == OrderStatus.SCHEDULED,
-        Order.scheduled_for <= clock.today()).order_by(Order.scheduled_for).limit(1))
+    order_id = db.session.scalar(
+        select(Order.id)
+        .where(
+            Order.subscription_id == subscription_id,
+            Order.status == OrderStatus.SCHEDULED,
+            Order.scheduled_for <= clock.today(),
+        )
+        .order_by(Order.scheduled_for)
+        .limit(1)
+    )
     return charge_order(order_id, actor) if order_id is not None else None

@@ -1,4 +1,5 @@
 """Provider events (already verified and typed by the gateway) applied to our records."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -14,8 +15,9 @@ from portal.services.payments.refunds import apply_refund
 def _payment_for(event: IntentEvent) -> Payment | None:
     if event.payment_id is not None:
         return db.session.get(Payment, event.payment_id, with_for_update=True)
-    return db.session.scalar(select(Payment).where(Payment.stripe_payment_intent_id == event.intent_id)
-                             .with_for_update())
+    return db.session.scalar(
+        select(Payment).where(Payment.stripe_payment_intent_id == event.intent_id).with_for_update()
+    )
 
 
 def payment_intent(event: IntentEvent) -> str:
@@ -45,12 +47,22 @@ def card(event: CardEvent) -> str:
         db.session.delete(local)
         return f"removed card {local.id}"
     if local is None:
-        customer = db.session.scalar(select(Customer).where(Customer.stripe_customer_id == event.customer_id)) \
-            if event.customer_id else None
+        customer = (
+            db.session.scalar(select(Customer).where(Customer.stripe_customer_id == event.customer_id))
+            if event.customer_id
+            else None
+        )
         if customer is None or event.card is None:
             return "ignored: unknown customer"
-        local = PaymentMethod(customer_id=customer.id, stripe_payment_method_id=event.method_id, is_default=False,
-                              brand="", last4="", exp_month=0, exp_year=0)
+        local = PaymentMethod(
+            customer_id=customer.id,
+            stripe_payment_method_id=event.method_id,
+            is_default=False,
+            brand="",
+            last4="",
+            exp_month=0,
+            exp_year=0,
+        )
         db.session.add(local)
     if event.card is not None:
         local.brand, local.last4 = event.card.brand, event.card.last4

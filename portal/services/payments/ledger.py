@@ -2,6 +2,7 @@
 
 Every read that decides how much credit to give or take locks the customer's row first, so two
 orders claimed at once, or two credits given at once, see each other's entries."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -23,22 +24,36 @@ def lock_customer(customer_id: int) -> Customer:
 
 
 def balance(customer_id: int, currency: str) -> int:
-    return db.session.scalar(select(func.coalesce(func.sum(CreditEntry.amount_minor), 0)).where(
-        CreditEntry.customer_id == customer_id, CreditEntry.currency == currency))
+    return db.session.scalar(
+        select(func.coalesce(func.sum(CreditEntry.amount_minor), 0)).where(
+            CreditEntry.customer_id == customer_id, CreditEntry.currency == currency
+        )
+    )
 
 
-def add_credit(actor: Actor, customer: Customer, amount_minor: int, currency: str, reason: str,
-               case_id: int | None = None) -> CreditEntry:
+def add_credit(
+    actor: Actor, customer: Customer, amount_minor: int, currency: str, reason: str, case_id: int | None = None
+) -> CreditEntry:
     """Credit the customer's ledger, in the caller's unit of work."""
     if amount_minor <= 0:
         raise DomainError(_l("A credit must be more than zero."), code="invalid_credit")
     lock_customer(customer.id)
-    entry = CreditEntry(customer_id=customer.id, amount_minor=amount_minor, currency=currency,
-                        reason=reason[:REASON_MAX_LENGTH], case_id=case_id)
+    entry = CreditEntry(
+        customer_id=customer.id,
+        amount_minor=amount_minor,
+        currency=currency,
+        reason=reason[:REASON_MAX_LENGTH],
+        case_id=case_id,
+    )
     db.session.add(entry)
-    audit.record(actor, "payment.credit_added", subject_type="customer", subject_id=customer.id,
-                 customer_id=customer.id, after={"amount_minor": amount_minor, "currency": currency,
-                                                 "reason": entry.reason, "case": case_id})
+    audit.record(
+        actor,
+        "payment.credit_added",
+        subject_type="customer",
+        subject_id=customer.id,
+        customer_id=customer.id,
+        after={"amount_minor": amount_minor, "currency": currency, "reason": entry.reason, "case": case_id},
+    )
     return entry
 
 
@@ -47,8 +62,15 @@ def take_for_order(order: Order) -> int:
     lock_customer(order.customer_id)
     taken = min(balance(order.customer_id, order.currency), order.total_minor)
     if taken > 0:
-        db.session.add(CreditEntry(customer_id=order.customer_id, amount_minor=-taken, currency=order.currency,
-                                   reason="applied to order", order_id=order.id))
+        db.session.add(
+            CreditEntry(
+                customer_id=order.customer_id,
+                amount_minor=-taken,
+                currency=order.currency,
+                reason="applied to order",
+                order_id=order.id,
+            )
+        )
         order.credit_applied_minor = taken
     return max(taken, 0)
 
@@ -58,6 +80,13 @@ def give_back_for_order(order: Order) -> None:
     if not order.credit_applied_minor:
         return
     lock_customer(order.customer_id)
-    db.session.add(CreditEntry(customer_id=order.customer_id, amount_minor=order.credit_applied_minor,
-                               currency=order.currency, reason="returned: order not paid", order_id=order.id))
+    db.session.add(
+        CreditEntry(
+            customer_id=order.customer_id,
+            amount_minor=order.credit_applied_minor,
+            currency=order.currency,
+            reason="returned: order not paid",
+            order_id=order.id,
+        )
+    )
     order.credit_applied_minor = 0

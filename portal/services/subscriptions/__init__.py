@@ -9,6 +9,7 @@
 
 The portal, signed links, the agent console, the API and jobs all come through here.
 """
+
 from portal.services.subscriptions.changes import (
     apply,
     order_paid,
@@ -29,7 +30,22 @@ from portal.services.subscriptions.queries import (
 from portal.services.subscriptions.rules import CANCEL_MODES, MAX_QUANTITY, PolicyRefusal
 
 __all__ = [
-    "CANCEL_MODES", "MAX_QUANTITY", "PolicyRefusal", "UpcomingOrder", "apply", "available_actions",
-    "cancel_end_dates", "end_due", "next_skippable", "order_paid", "preview", "reschedule_bounds",
-    "resume_due", "roll_forward", "stop_after_failed_payments", "swap_choices", "try_preview", "upcoming",
+    "CANCEL_MODES",
+    "MAX_QUANTITY",
+    "PolicyRefusal",
+    "UpcomingOrder",
+    "apply",
+    "available_actions",
+    "cancel_end_dates",
+    "end_due",
+    "next_skippable",
+    "order_paid",
+    "preview",
+    "reschedule_bounds",
+    "resume_due",
+    "roll_forward",
+    "stop_after_failed_payments",
+    "swap_choices",
+    "try_preview",
+    "upcoming",
 ]

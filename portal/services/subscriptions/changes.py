@@ -3,6 +3,7 @@
 `apply` checks the version, runs the pure action, writes the plan, records the audit event and
 queues the confirmation email, all in one unit of work; jobs and payment outcomes record their
 changes through the same `record_change`."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -44,8 +45,7 @@ def _order_date(subscription: Subscription, order_id: int) -> date:
     return order.scheduled_for
 
 
-def _plan_change(subscription: Subscription, action: str, params: dict[str, Any],
-                 ctx: Context) -> tuple[Plan, Plan]:
+def _plan_change(subscription: Subscription, action: str, params: dict[str, Any], ctx: Context) -> tuple[Plan, Plan]:
     if action not in rules.ACTIONS:
         raise NotFound()
     params = dict(params)
@@ -58,18 +58,27 @@ def _plan_change(subscription: Subscription, action: str, params: dict[str, Any]
 
 
 def audit_params(params: dict[str, Any]) -> dict[str, Any]:
-    return {key: value.isoformat() if isinstance(value, date) else getattr(value, "value", value)
-            for key, value in params.items()}
+    return {
+        key: value.isoformat() if isinstance(value, date) else getattr(value, "value", value)
+        for key, value in params.items()
+    }
 
 
-def _record_refusal(actor: Actor, subject: tuple[int, int], action: str, step: str,
-                    error: DomainError, params: dict[str, Any]) -> None:
+def _record_refusal(
+    actor: Actor, subject: tuple[int, int], action: str, step: str, error: DomainError, params: dict[str, Any]
+) -> None:
     """`subject` is (subscription id, customer id), read before the change: after a failed
     flush the subscription's attributes can no longer be loaded."""
     subscription_id, customer_id = subject
-    audit.record_failure(actor, f"subscription.{action}", error.code, subject_type="subscription",
-                         subject_id=subscription_id, customer_id=customer_id,
-                         after={"step": step, **audit_params(params)})
+    audit.record_failure(
+        actor,
+        f"subscription.{action}",
+        error.code,
+        subject_type="subscription",
+        subject_id=subscription_id,
+        customer_id=customer_id,
+        after={"step": step, **audit_params(params)},
+    )
 
 
 @transactional
@@ -94,15 +103,28 @@ def try_preview(subscription: Subscription, action: str, **params) -> Impact | N
     return impact(before, after)
 
 
-def record_change(actor: Actor, subscription: Subscription, action: str, before: Plan, after: Plan,
-                  ctx: Context, params: dict[str, Any] | None = None) -> Impact:
+def record_change(
+    actor: Actor,
+    subscription: Subscription,
+    action: str,
+    before: Plan,
+    after: Plan,
+    ctx: Context,
+    params: dict[str, Any] | None = None,
+) -> Impact:
     """Write the new plan, record it and tell the subscriber: the one way a plan changes."""
     change = impact(before, after)
     storage.write_plan(subscription, after, ctx)
     before_record, after_record = change.as_record()
-    audit.record(actor, f"subscription.{action}", subject_type="subscription", subject_id=subscription.id,
-                 customer_id=subscription.customer_id, before=before_record,
-                 after={**after_record, **audit_params(params or {})})
+    audit.record(
+        actor,
+        f"subscription.{action}",
+        subject_type="subscription",
+        subject_id=subscription.id,
+        customer_id=subscription.customer_id,
+        before=before_record,
+        after={**after_record, **audit_params(params or {})},
+    )
     notifications.queue_subscription_changed(subscription, action, change)
     return change
 
@@ -142,8 +164,10 @@ def stop_after_failed_payments(subscription: Subscription, final_action: str) ->
     ctx = storage.context()
     before = storage.load_plan(subscription, ctx)
     if before.status is SubscriptionStatus.CANCELLED or (
-            before.status is SubscriptionStatus.PAUSED and final_action == "pause"):
+        before.status is SubscriptionStatus.PAUSED and final_action == "pause"
+    ):
         return
     action = "payment_cancel" if final_action == "cancel" else "payment_pause"
-    record_change(job_actor("renewals"), subscription, action, before,
-                  rules.stop_after_failed_payments(before, final_action), ctx)
+    record_change(
+        job_actor("renewals"), subscription, action, before, rules.stop_after_failed_payments(before, final_action), ctx
+    )

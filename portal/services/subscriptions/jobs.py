@@ -6,9 +6,10 @@ memory stays bounded, and a subscriber's own change never waits long behind a jo
 subscription that no longer matches the condition is not touched again, so running a job twice
 does nothing more than running it once.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy import or_, select
 
@@ -30,8 +31,12 @@ def _in_batches(condition, handle: Callable[[Subscription, Context], bool]) -> i
     while True:
         with unit_of_work(outermost=True):
             batch = db.session.scalars(
-                select(Subscription).where(condition(ctx), Subscription.id > last_id)
-                .order_by(Subscription.id).limit(BATCH_SIZE).with_for_update(skip_locked=True)).all()
+                select(Subscription)
+                .where(condition(ctx), Subscription.id > last_id)
+                .order_by(Subscription.id)
+                .limit(BATCH_SIZE)
+                .with_for_update(skip_locked=True)
+            ).all()
             for subscription in batch:
                 changed += handle(subscription, ctx)
         if len(batch) < BATCH_SIZE:
@@ -52,14 +57,16 @@ def resume_due() -> int:
     """Resume paused subscriptions whose date has come."""
     return _in_batches(
         lambda ctx: (Subscription.status == SubscriptionStatus.PAUSED) & (Subscription.paused_until <= ctx.today),
-        _apply_dated("auto-resume", "auto_resume", rules.resume_as_planned))
+        _apply_dated("auto-resume", "auto_resume", rules.resume_as_planned),
+    )
 
 
 def end_due() -> int:
     """End subscriptions whose scheduled cancellation date has come."""
     return _in_batches(
         lambda ctx: (Subscription.status != SubscriptionStatus.CANCELLED) & (Subscription.cancel_at <= ctx.today),
-        _apply_dated("cancellations", "scheduled_cancel", rules.end_as_planned))
+        _apply_dated("cancellations", "scheduled_cancel", rules.end_as_planned),
+    )
 
 
 def _keep_filled(subscription: Subscription, ctx: Context) -> bool:
@@ -76,6 +83,9 @@ def roll_forward() -> int:
     """Keep active subscriptions' upcoming orders filled as dates pass. Only subscriptions whose
     first upcoming delivery has come (or that have none yet) are read."""
     return _in_batches(
-        lambda ctx: (Subscription.status == SubscriptionStatus.ACTIVE)
-        & or_(Subscription.refill_on.is_(None), Subscription.refill_on <= ctx.today),
-        _keep_filled)
+        lambda ctx: (
+            (Subscription.status == SubscriptionStatus.ACTIVE)
+            & or_(Subscription.refill_on.is_(None), Subscription.refill_on <= ctx.today)
+        ),
+        _keep_filled,
+    )

@@ -1,4 +1,5 @@
 """What pages and other services read about a subscription's schedule. Read-only."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,16 +21,24 @@ class UpcomingOrder:
 
 def upcoming(subscription: Subscription) -> list[UpcomingOrder]:
     ctx = storage.context()
-    return [UpcomingOrder(row, ctx.policy.is_locked(row.scheduled_for, ctx.today))
-            for row in storage.upcoming_rows(subscription.id, ctx)]
+    return [
+        UpcomingOrder(row, ctx.policy.is_locked(row.scheduled_for, ctx.today))
+        for row in storage.upcoming_rows(subscription.id, ctx)
+    ]
 
 
 def next_skippable(subscription: Subscription) -> Order | None:
     """The first upcoming order that will ship and can still be changed."""
     if subscription.status is not SubscriptionStatus.ACTIVE:
         return None
-    return next((entry.order for entry in upcoming(subscription)
-                 if not entry.locked and entry.order.status is OrderStatus.SCHEDULED), None)
+    return next(
+        (
+            entry.order
+            for entry in upcoming(subscription)
+            if not entry.locked and entry.order.status is OrderStatus.SCHEDULED
+        ),
+        None,
+    )
 
 
 def available_actions(subscription: Subscription) -> tuple[str, ...]:
@@ -41,12 +50,17 @@ def swap_choices(subscription: Subscription) -> dict[int, list[Variant]]:
     choices = {}
     for item in subscription.items:
         products = policy_service.swap_targets(item.variant.product_id)
-        choices[item.id] = list(db.session.scalars(
-            select(Variant)
-            .where(Variant.product_id.in_(products), Variant.active.is_(True),
-                   Variant.currency == subscription.currency)
-            .order_by(Variant.product_id, Variant.price_minor)
-        ))
+        choices[item.id] = list(
+            db.session.scalars(
+                select(Variant)
+                .where(
+                    Variant.product_id.in_(products),
+                    Variant.active.is_(True),
+                    Variant.currency == subscription.currency,
+                )
+                .order_by(Variant.product_id, Variant.price_minor)
+            )
+        )
     return choices
 
 

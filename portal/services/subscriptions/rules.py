@@ -4,11 +4,13 @@ Each action takes (plan, ctx, **params) and returns the new plan, or raises Poli
 stable code and a message that says why and what to do instead. Nothing here reads or writes the
 database, so every rule is tested without one (tests/test_schedule_rules.py).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
@@ -59,8 +61,19 @@ def refuse(code: str, message) -> PolicyRefusal:
 
 # Which actions each status allows: the pages, the console, the API and the actions all read this.
 ALLOWED = {
-    SubscriptionStatus.ACTIVE: ("skip", "unskip", "order_now", "reschedule", "frequency", "swap", "pause",
-                                "cancel", "keep", "discount", "address"),
+    SubscriptionStatus.ACTIVE: (
+        "skip",
+        "unskip",
+        "order_now",
+        "reschedule",
+        "frequency",
+        "swap",
+        "pause",
+        "cancel",
+        "keep",
+        "discount",
+        "address",
+    ),
     SubscriptionStatus.PAUSED: ("resume", "unskip", "frequency", "swap", "cancel", "keep", "discount", "address"),
     SubscriptionStatus.CANCELLED: ("reactivate",),
 }
@@ -114,9 +127,14 @@ def pause(plan: Plan, ctx: Context, cycles: int | None = None, until: date | Non
     else:
         latest = ctx.today + timedelta(days=ctx.policy.max_pause_days)
         if until <= start or until > latest:
-            raise refuse("pause_date_out_of_range", _l(
-                "Choose a date after %(first)s and no later than %(last)s. For a longer break, talk to us.",
-                first=LazyDate(start), last=LazyDate(latest)))
+            raise refuse(
+                "pause_date_out_of_range",
+                _l(
+                    "Choose a date after %(first)s and no later than %(last)s. For a longer break, talk to us.",
+                    first=LazyDate(start),
+                    last=LazyDate(latest),
+                ),
+            )
         resume_on = until
     return paused(plan, resume_on)
 
@@ -137,16 +155,24 @@ def _target(plan: Plan, order_date: date) -> PlannedOrder:
     if order is None:
         raise NotFound()
     if order.locked:
-        raise refuse("order_locked", _l(
-            "Your order of %(date)s is already being prepared, so it can no longer be changed. "
-            "You can still change the orders after it.", date=LazyDate(order_date)))
+        raise refuse(
+            "order_locked",
+            _l(
+                "Your order of %(date)s is already being prepared, so it can no longer be changed. "
+                "You can still change the orders after it.",
+                date=LazyDate(order_date),
+            ),
+        )
     return order
 
 
 def _set_skipped(plan: Plan, order_date: date, skipped: bool) -> Plan:
-    return replace(plan, upcoming=tuple(
-        replace(order, skipped=skipped) if order.scheduled_for == order_date else order
-        for order in plan.upcoming))
+    return replace(
+        plan,
+        upcoming=tuple(
+            replace(order, skipped=skipped) if order.scheduled_for == order_date else order for order in plan.upcoming
+        ),
+    )
 
 
 def longest_skip_run(plan: Plan) -> int:
@@ -162,17 +188,25 @@ def skip(plan: Plan, ctx: Context, order_date: date) -> Plan:
         raise refuse("already_skipped", _l("That order is already skipped."))
     after = _set_skipped(plan, order_date, True)
     if longest_skip_run(after) > ctx.policy.max_consecutive_skips:
-        raise refuse("too_many_skips", _l(
-            "You can skip at most %(max)d orders in a row. To take a longer break, pause your subscription instead.",
-            max=ctx.policy.max_consecutive_skips))
+        raise refuse(
+            "too_many_skips",
+            _l(
+                "You can skip at most %(max)d orders in a row. "
+                "To take a longer break, pause your subscription instead.",
+                max=ctx.policy.max_consecutive_skips,
+            ),
+        )
     return after
 
 
 def unskip(plan: Plan, ctx: Context, order_date: date) -> Plan:
     if not _target(plan, order_date).skipped:
         raise refuse("not_skipped", _l("That order is not skipped."))
-    if plan.status is SubscriptionStatus.ACTIVE and plan.on_cycle(order_date) and not (
-            plan.cancel_at and order_date >= plan.cancel_at):
+    if (
+        plan.status is SubscriptionStatus.ACTIVE
+        and plan.on_cycle(order_date)
+        and not (plan.cancel_at and order_date >= plan.cancel_at)
+    ):
         return _set_skipped(plan, order_date, False)
     # No delivery falls on that date any more (the schedule moved, it is paused, or it ends
     # before): restoring the date only forgets the skip.
@@ -194,7 +228,7 @@ def swap(plan: Plan, ctx: Context, item_index: int, variant: Any, quantity: int,
     new_line = PlannedLine(variant.id, variant.display_name, quantity, price)
     if new_line == old:
         raise refuse("no_change", _l("That is what you already get."))
-    return replace(plan, lines=plan.lines[:item_index] + (new_line,) + plan.lines[item_index + 1:])
+    return replace(plan, lines=plan.lines[:item_index] + (new_line,) + plan.lines[item_index + 1 :])
 
 
 def frequency(plan: Plan, ctx: Context, unit: IntervalUnit, count: int) -> Plan:
@@ -217,32 +251,49 @@ def reschedule_window(ctx: Context) -> tuple[date, date]:
 
 def reschedule(plan: Plan, ctx: Context, new_date: date) -> Plan:
     if plan.locked:
-        raise refuse("order_locked", _l(
-            "Your order of %(date)s is already being prepared, so it can no longer be moved. "
-            "You can move the orders after it once it has shipped.", date=LazyDate(plan.locked[0].scheduled_for)))
+        raise refuse(
+            "order_locked",
+            _l(
+                "Your order of %(date)s is already being prepared, so it can no longer be moved. "
+                "You can move the orders after it once it has shipped.",
+                date=LazyDate(plan.locked[0].scheduled_for),
+            ),
+        )
     first, last = reschedule_window(ctx)
     if not first <= new_date <= last:
-        raise refuse("date_out_of_window", _l("Choose a date from %(first)s to %(last)s.",
-                                              first=LazyDate(first), last=LazyDate(last)))
+        raise refuse(
+            "date_out_of_window",
+            _l("Choose a date from %(first)s to %(last)s.", first=LazyDate(first), last=LazyDate(last)),
+        )
     if plan.next_delivery == new_date:
         raise refuse("no_change", _l("Your next order is already on that date."))
     if plan.cancel_at is not None and new_date >= plan.cancel_at:
-        raise refuse("after_end", _l("Your subscription ends on %(date)s. Choose an earlier date, or keep your "
-                                     "subscription first.", date=LazyDate(plan.cancel_at)))
+        raise refuse(
+            "after_end",
+            _l(
+                "Your subscription ends on %(date)s. Choose an earlier date, or keep your subscription first.",
+                date=LazyDate(plan.cancel_at),
+            ),
+        )
     return restart(_unskipped(plan, new_date), new_date, ctx.size)
 
 
 def _unskipped(plan: Plan, day: date) -> Plan:
     """Choosing a date for a delivery undoes a skip on that very date."""
-    return with_upcoming(plan, tuple(order for order in plan.upcoming
-                                     if not (order.skipped and order.scheduled_for == day)))
+    return with_upcoming(
+        plan, tuple(order for order in plan.upcoming if not (order.skipped and order.scheduled_for == day))
+    )
 
 
 def order_now(plan: Plan, ctx: Context) -> Plan:
     if plan.locked:
-        raise refuse("order_already_coming", _l(
-            "Your order of %(date)s is already being prepared. It is the quickest way to get your next delivery.",
-            date=LazyDate(plan.locked[0].scheduled_for)))
+        raise refuse(
+            "order_already_coming",
+            _l(
+                "Your order of %(date)s is already being prepared. It is the quickest way to get your next delivery.",
+                date=LazyDate(plan.locked[0].scheduled_for),
+            ),
+        )
     if plan.last_order_date == ctx.today:
         raise refuse("ordered_today", _l("You already have an order today. You can order again from tomorrow."))
     return restart(_unskipped(plan, ctx.today), ctx.today, ctx.size)
@@ -265,8 +316,10 @@ def cancel(plan: Plan, ctx: Context, mode: str, on_date: date | None = None) -> 
     elif mode == "date" and on_date is not None:
         first, latest = ctx.today + timedelta(days=1), ctx.today + timedelta(days=CANCEL_WINDOW_DAYS)
         if not first <= on_date <= latest:
-            raise refuse("date_out_of_window", _l("Choose a date from %(first)s to %(last)s.",
-                                                  first=LazyDate(first), last=LazyDate(latest)))
+            raise refuse(
+                "date_out_of_window",
+                _l("Choose a date from %(first)s to %(last)s.", first=LazyDate(first), last=LazyDate(latest)),
+            )
         end = on_date
     else:
         raise refuse("cancel_mode_unknown", _l("Choose when the subscription should end."))

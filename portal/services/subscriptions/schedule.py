@@ -7,6 +7,7 @@ two kinds of rows that are off the cycle: orders already being prepared (locked)
 subscriber skipped before a change moved the cycle away from them. The invariants these
 functions keep are written down in docs/SCHEDULE.md.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -148,8 +149,10 @@ class Plan:
         return result
 
     def totals(self) -> list[int]:
-        return [sum(line.total_minor for line in self.lines_of(order)) - discount
-                for order, discount in zip(self.upcoming, self.discounts())]
+        return [
+            sum(line.total_minor for line in self.lines_of(order)) - discount
+            for order, discount in zip(self.upcoming, self.discounts(), strict=True)
+        ]
 
 
 def with_upcoming(plan: Plan, orders) -> Plan:
@@ -194,15 +197,21 @@ def restart(plan: Plan, anchor: date, size: int) -> Plan:
 
 def without_open_deliveries(plan: Plan, from_date: date | None = None) -> Plan:
     """Drop the open orders that would ship (from `from_date` on); skips and locked orders stay."""
-    return with_upcoming(plan, tuple(
-        order for order in plan.upcoming
-        if order.locked or order.skipped or (from_date is not None and order.scheduled_for < from_date)))
+    return with_upcoming(
+        plan,
+        tuple(
+            order
+            for order in plan.upcoming
+            if order.locked or order.skipped or (from_date is not None and order.scheduled_for < from_date)
+        ),
+    )
 
 
 def ended(plan: Plan) -> Plan:
     """Cancelled from today: what is being prepared still ships, nothing else is planned."""
-    return with_upcoming(replace(plan, status=SubscriptionStatus.CANCELLED, paused_until=None,
-                                 cancel_at=None), plan.locked)
+    return with_upcoming(
+        replace(plan, status=SubscriptionStatus.CANCELLED, paused_until=None, cancel_at=None), plan.locked
+    )
 
 
 def paused(plan: Plan, until: date | None) -> Plan:
@@ -250,30 +259,52 @@ class Impact:
                 "resumes_on": resumes.isoformat() if resumes else None,
                 "ends_on": ends.isoformat() if ends else None,
                 "price_minor": price,
-                "orders": [[o.scheduled_for.isoformat(), "skipped" if o.skipped else "scheduled",
-                            o.total_minor] for o in orders],
+                "orders": [
+                    [o.scheduled_for.isoformat(), "skipped" if o.skipped else "scheduled", o.total_minor]
+                    for o in orders
+                ],
             }
 
         return (
-            side(self.status_before, self.next_before, self.resumes_before, self.ends_before,
-                 self.price_before, self.orders_before),
-            side(self.status_after, self.next_after, self.resumes_after, self.ends_after,
-                 self.price_after, self.orders_after),
+            side(
+                self.status_before,
+                self.next_before,
+                self.resumes_before,
+                self.ends_before,
+                self.price_before,
+                self.orders_before,
+            ),
+            side(
+                self.status_after,
+                self.next_after,
+                self.resumes_after,
+                self.ends_after,
+                self.price_after,
+                self.orders_after,
+            ),
         )
 
 
 def _previews(plan: Plan) -> tuple[OrderPreview, ...]:
-    return tuple(OrderPreview(o.scheduled_for, o.skipped, o.locked, total)
-                 for o, total in zip(plan.upcoming, plan.totals()))
+    return tuple(
+        OrderPreview(o.scheduled_for, o.skipped, o.locked, total)
+        for o, total in zip(plan.upcoming, plan.totals(), strict=True)
+    )
 
 
 def impact(before: Plan, after: Plan) -> Impact:
     return Impact(
-        status_before=before.status, status_after=after.status,
-        next_before=before.next_delivery, next_after=after.next_delivery,
-        resumes_before=before.paused_until, resumes_after=after.paused_until,
-        ends_before=before.cancel_at, ends_after=after.cancel_at,
-        price_before=before.price_minor, price_after=after.price_minor,
+        status_before=before.status,
+        status_after=after.status,
+        next_before=before.next_delivery,
+        next_after=after.next_delivery,
+        resumes_before=before.paused_until,
+        resumes_after=after.paused_until,
+        ends_before=before.cancel_at,
+        ends_after=after.cancel_at,
+        price_before=before.price_minor,
+        price_after=after.price_minor,
         currency=after.currency,
-        orders_before=_previews(before), orders_after=_previews(after),
+        orders_before=_previews(before),
+        orders_after=_previews(after),
     )

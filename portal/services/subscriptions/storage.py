@@ -1,6 +1,7 @@
 """Reading a subscription and its upcoming orders into a Plan, and writing a Plan back.
 
 Only flushes: the unit of work that called owns the transaction."""
+
 from __future__ import annotations
 
 from flask import current_app
@@ -16,7 +17,8 @@ from portal.models import (
     SubscriptionStatus,
     utcnow,
 )
-from portal.services import clock, policy as policy_service
+from portal.services import clock
+from portal.services import policy as policy_service
 from portal.services.subscriptions.rules import Context
 from portal.services.subscriptions.schedule import Plan, PlannedLine, PlannedOrder
 
@@ -31,15 +33,19 @@ def context() -> Context:
 def upcoming_rows(subscription_id: int, ctx: Context) -> list[Order]:
     """Orders still to come: every scheduled one (a due one is about to be charged) and the
     skipped ones whose date has not passed."""
-    return list(db.session.scalars(
-        select(Order)
-        .where(
-            Order.subscription_id == subscription_id,
-            or_(Order.status == OrderStatus.SCHEDULED,
-                and_(Order.status == OrderStatus.SKIPPED, Order.scheduled_for >= ctx.today)),
+    return list(
+        db.session.scalars(
+            select(Order)
+            .where(
+                Order.subscription_id == subscription_id,
+                or_(
+                    Order.status == OrderStatus.SCHEDULED,
+                    and_(Order.status == OrderStatus.SKIPPED, Order.scheduled_for >= ctx.today),
+                ),
+            )
+            .order_by(Order.scheduled_for, Order.id)
         )
-        .order_by(Order.scheduled_for, Order.id)
-    ))
+    )
 
 
 def line_of(row: SubscriptionItem | OrderLine) -> PlannedLine:
@@ -50,13 +56,20 @@ def line_of(row: SubscriptionItem | OrderLine) -> PlannedLine:
 
 def _planned(row: Order, ctx: Context) -> PlannedOrder:
     locked = ctx.policy.is_locked(row.scheduled_for, ctx.today)
-    return PlannedOrder(row.scheduled_for, skipped=row.status is OrderStatus.SKIPPED, locked=locked,
-                        locked_lines=tuple(line_of(line) for line in row.lines) if locked else ())
+    return PlannedOrder(
+        row.scheduled_for,
+        skipped=row.status is OrderStatus.SKIPPED,
+        locked=locked,
+        locked_lines=tuple(line_of(line) for line in row.lines) if locked else (),
+    )
 
 
 def last_order_date(subscription_id: int):
-    return db.session.scalar(select(func.max(Order.scheduled_for)).where(
-        Order.subscription_id == subscription_id, Order.status.in_(PAST_SCHEDULE)))
+    return db.session.scalar(
+        select(func.max(Order.scheduled_for)).where(
+            Order.subscription_id == subscription_id, Order.status.in_(PAST_SCHEDULE)
+        )
+    )
 
 
 def load_plan(subscription: Subscription, ctx: Context) -> Plan:
@@ -77,9 +90,16 @@ def load_plan(subscription: Subscription, ctx: Context) -> Plan:
 
 
 def _fill_order(order: Order, lines: tuple[PlannedLine, ...], discount_minor: int) -> None:
-    order.lines = [OrderLine(variant_id=line.variant_id, description=line.description,
-                             quantity=line.quantity, unit_price_minor=line.unit_price_minor,
-                             total_minor=line.total_minor) for line in lines]
+    order.lines = [
+        OrderLine(
+            variant_id=line.variant_id,
+            description=line.description,
+            quantity=line.quantity,
+            unit_price_minor=line.unit_price_minor,
+            total_minor=line.total_minor,
+        )
+        for line in lines
+    ]
     order.subtotal_minor = sum(line.total_minor for line in lines)
     order.shipping_minor = order.shipping_minor or 0
     order.discount_minor = discount_minor
@@ -87,8 +107,9 @@ def _fill_order(order: Order, lines: tuple[PlannedLine, ...], discount_minor: in
 
 
 def _same_order(row: Order, status: OrderStatus, lines: tuple[PlannedLine, ...], discount: int) -> bool:
-    return (row.status is status and row.discount_minor == discount
-            and tuple(line_of(line) for line in row.lines) == lines)
+    return (
+        row.status is status and row.discount_minor == discount and tuple(line_of(line) for line in row.lines) == lines
+    )
 
 
 def refill_date(plan: Plan):
@@ -114,7 +135,9 @@ def write_plan(subscription: Subscription, plan: Plan, ctx: Context) -> None:
     subscription.cancel_at = plan.cancel_at
     subscription.refill_on = refill_date(plan)
     subscription.discount_percent, subscription.discount_orders_left = (
-        plan.discount_percent, plan.discount_orders_left)
+        plan.discount_percent,
+        plan.discount_orders_left,
+    )
     if plan.status is SubscriptionStatus.ACTIVE:
         subscription.cancelled_at = None
     elif plan.status is SubscriptionStatus.CANCELLED and subscription.cancelled_at is None:
@@ -122,20 +145,29 @@ def write_plan(subscription: Subscription, plan: Plan, ctx: Context) -> None:
     # Always touched, so the version check runs even when only orders change.
     subscription.updated_at = utcnow()
     if tuple(line_of(item) for item in subscription.items) != plan.lines:
-        subscription.items = [SubscriptionItem(variant_id=line.variant_id, quantity=line.quantity,
-                                               unit_price_minor=line.unit_price_minor)
-                              for line in plan.lines]
-    rows = {row.scheduled_for: row for row in upcoming_rows(subscription.id, ctx)
-            if not ctx.policy.is_locked(row.scheduled_for, ctx.today)}
-    for planned, discount in zip(plan.upcoming, plan.discounts()):
+        subscription.items = [
+            SubscriptionItem(variant_id=line.variant_id, quantity=line.quantity, unit_price_minor=line.unit_price_minor)
+            for line in plan.lines
+        ]
+    rows = {
+        row.scheduled_for: row
+        for row in upcoming_rows(subscription.id, ctx)
+        if not ctx.policy.is_locked(row.scheduled_for, ctx.today)
+    }
+    for planned, discount in zip(plan.upcoming, plan.discounts(), strict=True):
         if planned.locked:
             continue
         status = OrderStatus.SKIPPED if planned.skipped else OrderStatus.SCHEDULED
         row = rows.pop(planned.scheduled_for, None)
         if row is None:
-            row = Order(customer_id=subscription.customer_id, subscription=subscription,
-                        scheduled_for=planned.scheduled_for, currency=subscription.currency,
-                        status=status, shipping_minor=0)
+            row = Order(
+                customer_id=subscription.customer_id,
+                subscription=subscription,
+                scheduled_for=planned.scheduled_for,
+                currency=subscription.currency,
+                status=status,
+                shipping_minor=0,
+            )
             db.session.add(row)
         elif _same_order(row, status, plan.lines, discount):
             continue
