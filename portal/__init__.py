@@ -35,6 +35,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
 
     configure_logging(app)
     register_extensions(app)
+    register_url_converters(app)
     register_blueprints(app)
     register_request_hooks(app)
     register_commands(app)
@@ -70,6 +71,12 @@ def register_extensions(app: Flask) -> None:
     # Server-side sessions already end on logout; IP-based protection would only sign out phones.
     login_manager.session_protection = None
     login_manager.user_loader(auth.load_session)
+
+
+def register_url_converters(app: Flask) -> None:
+    from portal.web import register_url_converters as register
+
+    register(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,10 +1,13 @@
-"""Field validators shared by the forms of several blueprints."""
+"""Fields, validators and error display shared by the forms of several blueprints."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import EmailField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange
+from wtforms.widgets import HiddenInput
 
+from portal.models.types import MAX_ID
 from portal.services.addresses import AddressInput
+from portal.services.errors import DomainError
 from portal.services.passwords import MIN_LENGTH
 
 
@@ -52,3 +55,21 @@ class AddressFields:
                 for name in ("name", "line1", "line2", "city", "region", "postal_code", "country")
             }
         )
+
+
+def version_field() -> IntegerField:
+    """The subscription version a page was built from (a stale or forged one is refused)."""
+    return IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(0, MAX_ID)])
+
+
+def show_error(field, error: DomainError) -> int:
+    """Put a service's refusal next to the field it is about; returns the status to answer with."""
+    field.errors = [*field.errors, error.message]
+    return error.status
+
+
+def show_field_errors(form, errors: dict) -> None:
+    """Several messages at once, keyed by field name (an address checked as a whole)."""
+    for name, message in errors.items():
+        field = getattr(form, name)
+        field.errors = [*field.errors, message]

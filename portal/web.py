@@ -7,6 +7,9 @@ import uuid
 from urllib.parse import urlsplit
 
 from flask import Flask, g, request
+from werkzeug.routing import IntegerConverter
+
+from portal.models.types import MAX_ID
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -51,6 +54,18 @@ def content_security_policy() -> str:
             "frame-ancestors 'none'",
         ]
     )
+
+
+class RecordIdConverter(IntegerConverter):
+    """`<int:...>` in every route: an id beyond what the database holds matches no route (404)."""
+
+    def __init__(self, url_map, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, **kwargs)
+
+
+def register_url_converters(app: Flask) -> None:
+    app.url_map.converters["int"] = RecordIdConverter
 
 
 def register_request_hooks(app: Flask) -> None:

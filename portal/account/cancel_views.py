@@ -10,6 +10,7 @@ from portal.access import customer_required
 from portal.account.forms import ActionForm, CancelConfirmForm, CancelOfferForm, CancelReasonForm
 from portal.account.views import bp
 from portal.formatting import LazyDate
+from portal.forms import show_error
 from portal.services import account, cancellation, policy
 from portal.services.errors import ConcurrentChange, DomainError
 from portal.web import request_id
@@ -42,8 +43,7 @@ def cancel_reason(subscription_id: int):
         try:
             attempt = cancellation.start(_actor(), subscription, form.reason.data, form.details.data or "")
         except DomainError as error:
-            form.reason.errors = [*form.reason.errors, error.message]
-            status = error.status
+            status = show_error(form.reason, error)
         else:
             step = "account.cancel_offers" if attempt.step.value == "offers" else "account.cancel_confirm"
             return redirect(url_for(step, subscription_id=subscription.id, attempt_id=attempt.id))
@@ -69,7 +69,7 @@ def cancel_offers(subscription_id: int, attempt_id: int):
                 attempt,
                 subscription,
                 request.form.get("offer", type=int, default=-1),
-                int(form.version.data or 0),
+                form.version.data,
             )
         except ConcurrentChange as error:
             flash(error.message, "error")
@@ -116,15 +116,12 @@ def cancel_confirm(subscription_id: int, attempt_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            cancellation.confirm(
-                _actor(), attempt, subscription, form.mode.data, form.on_date.data, int(form.version.data or 0)
-            )
+            cancellation.confirm(_actor(), attempt, subscription, form.mode.data, form.on_date.data, form.version.data)
         except ConcurrentChange as error:
             flash(error.message, "error")
             return redirect(url_for("account.subscription", subscription_id=subscription.id)), 303
         except DomainError as error:
-            form.mode.errors = [*form.mode.errors, error.message]
-            status = error.status
+            status = show_error(form.mode, error)
         else:
             return redirect(url_for("account.cancel_done", subscription_id=subscription.id, attempt_id=attempt.id))
     elif request.method == "POST":

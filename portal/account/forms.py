@@ -18,7 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from portal.forms import AddressFields, email_field, new_password_validators
+from portal.forms import AddressFields, email_field, new_password_validators, version_field
 from portal.services.policy import parse_interval
 
 
@@ -41,7 +41,7 @@ class ActionForm(FlaskForm):
     """Fields are echoed as hidden inputs on the preview page, so the confirm POST repeats them."""
 
     step = HiddenField(default="preview")
-    version = HiddenField()
+    version = version_field()
 
     def params(self) -> dict:
         return {}
@@ -102,7 +102,6 @@ class RescheduleForm(ActionForm):
 
 
 class AddressForm(AddressFields, FlaskForm):
-    version = HiddenField()
     apply_to_all = BooleanField(_l("Use this address for all my subscriptions"))
 
 
@@ -125,11 +124,11 @@ class CancelReasonForm(FlaskForm):
 
 
 class CancelOfferForm(FlaskForm):
-    version = HiddenField()
+    version = version_field()
 
 
 class CancelConfirmForm(FlaskForm):
-    version = HiddenField()
+    version = version_field()
     mode = RadioField(_l("When should it end?"), validators=[InputRequired(_l("Choose when it should end."))])
     on_date = DateField(_l("End on"), validators=[Optional()])
 

@@ -9,6 +9,7 @@ from flask_login import current_user
 from portal.access import customer_required
 from portal.account.forms import CaseReplyForm, HelpForm
 from portal.account.views import bp
+from portal.forms import show_error
 from portal.services import handoff
 from portal.services.errors import DomainError
 from portal.web import request_id, safe_next
@@ -39,8 +40,7 @@ def help_request():
                 cancel_attempt_id=form.attempt.data or None,
             )
         except DomainError as error:
-            form.message.errors = [*form.message.errors, error.message]
-            status = error.status
+            status = show_error(form.message, error)
         else:
             flash(_("Thank you. A person will answer here and by email, usually within one working day."), "success")
             return redirect(url_for("account.case", case_id=case.id))
@@ -65,8 +65,7 @@ def case(case_id: int):
         try:
             handoff.customer_reply(_actor(), current_user.customer, found, form.body.data)
         except DomainError as error:
-            form.body.errors = [*form.body.errors, error.message]
-            status = error.status
+            status = show_error(form.body, error)
         else:
             flash(_("Your message is sent."), "success")
             return redirect(url_for("account.case", case_id=found.id))

@@ -31,6 +31,7 @@ from portal.account.forms import (
 )
 from portal.auth.forms import ConfirmForm
 from portal.formatting import LANGUAGE_NAMES, money
+from portal.forms import show_error, show_field_errors
 from portal.i18n import action_label, country_name, interval_label
 from portal.services import account, actions, addresses, customers, policy, profile, subscriptions
 from portal.services.errors import ConcurrentChange, DomainError, InvalidCredentials, InvalidToken
@@ -177,11 +178,14 @@ def _run_action(subscription, action: str, form: ActionForm, fixed_params: dict)
         if has_fields:
             return render_template("account/action.html", **page)
     elif not form.validate_on_submit():
+        if form.version.errors:
+            # A page without a usable version cannot be checked against the subscription as it is now.
+            return _subscription_page(subscription, 409, ConcurrentChange().message)
         return render_template("account/action.html", **page), 400
     params = {**form.params(), **fixed_params}
     try:
         if form.step.data == "confirm":
-            result = actions.perform(_actor(), subscription, action, int(form.version.data or 0), **params)
+            result = actions.perform(_actor(), subscription, action, form.version.data, **params)
             _flash_done(action, result)
             if result.charge is not None and result.charge.declined:
                 return redirect(url_for("account.payment"))
@@ -240,8 +244,7 @@ def address(subscription_id: int | None):
         try:
             changed = addresses.change_shipping_address(_actor(), customer, data, target)
         except addresses.InvalidAddress as error:
-            for field, message in error.errors.items():
-                getattr(form, field).errors = [*getattr(form, field).errors, message]
+            show_field_errors(form, error.errors)
             status = 400
         except DomainError as error:
             flash(error.message, "error")
@@ -282,8 +285,7 @@ def profile_page():
                 _actor(), customer, name=form.name.data or "", phone=form.phone.data or "", locale=form.locale.data
             )
         except DomainError as error:
-            form.name.errors = [*form.name.errors, error.message]
-            status = error.status
+            status = show_error(form.name, error)
         else:
             flash(_("Your details are saved."), "success")
             return redirect(url_for("account.profile_page"))
@@ -302,8 +304,8 @@ def request_email_change():
         try:
             profile.request_email_change(_actor(), current_user.customer, email_form.email.data)
         except DomainError as error:
-            email_form.email.errors = [*email_form.email.errors, error.message]
-            return render_template("account/profile.html", form=form, email_form=email_form), error.status
+            status = show_error(email_form.email, error)
+            return render_template("account/profile.html", form=form, email_form=email_form), status
         flash(
             _(
                 "We have sent a link to %(email)s. Your email address changes when you open it.",
@@ -350,7 +352,7 @@ def password():
                 request_id(),
             )
         except InvalidCredentials as error:
-            form.current_password.errors.append(error.message)
+            show_error(form.current_password, error)
         else:
             flash(_("Your password has been saved. Other devices have been signed out."), "success")
             return redirect(url_for("account.dashboard"))

@@ -17,6 +17,7 @@ from portal.admin.forms import (
     StaffRoleForm,
     SwapTargetsForm,
 )
+from portal.forms import show_error
 from portal.models import StaffRole
 from portal.services import cancellation, catalog, policy
 from portal.services import staff as staff_service
@@ -41,7 +42,7 @@ def staff():
                 password=form.password.data,
             )
         except DomainError as error:
-            form.email.errors.append(error.message)
+            show_error(form.email, error)
             status = error.status
         else:
             flash(_("Staff member added."), "success")

@@ -9,6 +9,7 @@ from flask_login import current_user, login_user, logout_user
 
 from portal.auth.forms import ConfirmForm, EmailLinkForm, PasswordLoginForm
 from portal.extensions import limiter
+from portal.forms import show_error
 from portal.services import auth
 from portal.services.actors import Actor
 from portal.services.errors import InvalidCredentials, InvalidToken
@@ -77,7 +78,7 @@ def password_login():
                 password_form.email.data, password_form.password.data, request.user_agent.string, request_id()
             )
         except InvalidCredentials as error:
-            password_form.password.errors.append(error.message)
+            show_error(password_form.password, error)
         else:
             return _sign_in(principal, password_form.next.data, url_for("account.dashboard"))
     return render_template("auth/login.html", link_form=link_form, password_form=password_form, show_password=True), 400
@@ -128,7 +129,7 @@ def staff_login():
         try:
             principal = auth.sign_in_staff(form.email.data, form.password.data, request.user_agent.string, request_id())
         except InvalidCredentials as error:
-            form.password.errors.append(error.message)
+            show_error(form.password, error)
             status = 400
         else:
             return _sign_in(principal, form.next.data, url_for("console.queue"))

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from portal.access import staff_required
 from portal.console.forms import ChangePasswordForm, CustomerSearchForm
+from portal.forms import show_error
 from portal.models import StaffRole
 from portal.services import account, customers
 from portal.services import staff as staff_service
@@ -51,7 +52,7 @@ def change_password():
                 request_id(),
             )
         except InvalidCredentials as error:
-            form.current_password.errors.append(error.message)
+            show_error(form.current_password, error)
         else:
             flash(_("Your password has been changed. Other devices have been signed out."), "success")
             return redirect(url_for("console.home"))

@@ -6,6 +6,10 @@ import enum
 
 from sqlalchemy import Enum
 
+# The largest primary key the database holds (a 32-bit integer column): ids from outside
+# (paths, forms, query strings) beyond it are refused before they reach a query.
+MAX_ID = 2**31 - 1
+
 
 def str_enum(enum_cls: type[enum.Enum], name: str) -> Enum:
     """A portable enum column: VARCHAR plus a named CHECK constraint, stored by value."""

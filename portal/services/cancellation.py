@@ -32,6 +32,7 @@ from portal.services import audit, clock, subscriptions
 from portal.services import policy as policy_service
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
+from portal.services.lookup import get_or_404
 from portal.services.subscriptions.schedule import Impact
 from portal.services.uow import transactional, unit_of_work
 
@@ -173,8 +174,8 @@ def _materialise_defaults() -> None:
 
 
 def get_attempt(subscription: Subscription, attempt_id: int) -> CancelAttempt:
-    attempt = db.session.get(CancelAttempt, attempt_id)
-    if attempt is None or attempt.subscription_id != subscription.id:
+    attempt = get_or_404(CancelAttempt, attempt_id)
+    if attempt.subscription_id != subscription.id:
         raise NotFound()
     return attempt
 

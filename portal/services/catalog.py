@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Product
-from portal.services.errors import NotFound
+from portal.services.lookup import get_or_404
 
 
 def products() -> list[Product]:
@@ -14,7 +14,4 @@ def products() -> list[Product]:
 
 
 def get_product(product_id: int) -> Product:
-    product = db.session.get(Product, product_id)
-    if product is None:
-        raise NotFound()
-    return product
+    return get_or_404(Product, product_id)

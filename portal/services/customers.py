@@ -9,7 +9,8 @@ from portal.extensions import db
 from portal.models import Customer
 from portal.services import audit, auth
 from portal.services.actors import Actor
-from portal.services.errors import InvalidCredentials, NotFound
+from portal.services.errors import InvalidCredentials
+from portal.services.lookup import get_or_404
 from portal.services.passwords import hash_password, verify_password
 from portal.services.uow import transactional
 
@@ -40,10 +41,7 @@ def search(query: str) -> list[Customer]:
 
 
 def get_customer(customer_id: int) -> Customer:
-    customer = db.session.get(Customer, customer_id)
-    if customer is None:
-        raise NotFound()
-    return customer
+    return get_or_404(Customer, customer_id)
 
 
 @transactional

@@ -27,6 +27,7 @@ from portal.models import (
 from portal.services import account, audit, notifications
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
+from portal.services.lookup import get_or_404
 from portal.services.uow import transactional
 from portal.services.urls import public_url
 
@@ -186,7 +187,7 @@ def open_case(
         raise InvalidMessage()
     if issue_type not in ISSUE_TYPES:
         issue_type = "other"
-    attempt = db.session.get(CancelAttempt, cancel_attempt_id) if cancel_attempt_id else None
+    attempt = get_or_404(CancelAttempt, cancel_attempt_id) if cancel_attempt_id else None
     if attempt is not None and attempt.customer_id != customer.id:
         raise NotFound()
     case = Case(
@@ -221,8 +222,8 @@ def customer_cases(customer: Customer) -> list[Case]:
 
 
 def get_customer_case(customer: Customer, case_id: int) -> Case:
-    case = db.session.get(Case, case_id)
-    if case is None or case.customer_id != customer.id:
+    case = get_or_404(Case, case_id)
+    if case.customer_id != customer.id:
         raise NotFound()
     return case
 

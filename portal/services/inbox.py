@@ -29,6 +29,7 @@ from portal.models.customers import normalize_phone
 from portal.services import audit, handoff, notifications
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
+from portal.services.lookup import get_or_404
 from portal.services.uow import transactional, unit_of_work
 from portal.services.urls import public_url
 
@@ -163,10 +164,7 @@ def deliver_outbound(batch_size: int = 50) -> int:
 
 
 def get_case(case_id: int) -> Case:
-    case = db.session.get(Case, case_id)
-    if case is None:
-        raise NotFound()
-    return case
+    return get_or_404(Case, case_id)
 
 
 def _staff_actor(staff: StaffUser, request_id: str | None) -> Actor:
@@ -251,10 +249,8 @@ def set_status(staff: StaffUser, case: Case, status: CaseStatus, request_id: str
 @transactional
 def assign(staff: StaffUser, case: Case, assignee_id: int | None, request_id: str | None = None) -> None:
     """Claiming is assigning to oneself."""
-    if assignee_id is not None:
-        assignee = db.session.get(StaffUser, assignee_id)
-        if assignee is None or not assignee.active:
-            raise NotFound()
+    if assignee_id is not None and not get_or_404(StaffUser, assignee_id).active:
+        raise NotFound()
     before = case.assignee_id
     case.assignee_id = assignee_id
     if case.status is CaseStatus.NEW and assignee_id is not None:

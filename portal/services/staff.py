@@ -9,7 +9,8 @@ from portal.extensions import db
 from portal.models import StaffRole, StaffUser
 from portal.services import audit, auth
 from portal.services.actors import Actor
-from portal.services.errors import DomainError, InvalidCredentials, NotFound
+from portal.services.errors import DomainError, InvalidCredentials
+from portal.services.lookup import get_or_404
 from portal.services.passwords import hash_password, verify_password
 from portal.services.uow import transactional
 
@@ -31,10 +32,7 @@ def list_staff() -> list[StaffUser]:
 
 
 def get_staff(staff_id: int) -> StaffUser:
-    staff = db.session.get(StaffUser, staff_id)
-    if staff is None:
-        raise NotFound()
-    return staff
+    return get_or_404(StaffUser, staff_id)
 
 
 @transactional

@@ -14,6 +14,7 @@ from portal.models import Customer, PaymentMethod, SubscriptionStatus
 from portal.services import audit, notifications
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
+from portal.services.lookup import get_or_404
 from portal.services.uow import standalone, transactional
 
 
@@ -144,8 +145,8 @@ def _keep_card(actor: Actor, customer: Customer, card: gateway.CardDetails) -> P
 
 
 def _own_card(customer: Customer, method_id: int) -> PaymentMethod:
-    method = db.session.get(PaymentMethod, method_id)
-    if method is None or method.customer_id != customer.id:
+    method = get_or_404(PaymentMethod, method_id)
+    if method.customer_id != customer.id:
         raise NotFound()
     return method
 

@@ -16,6 +16,7 @@ from portal.models import ActorType, Order, Subscription, SubscriptionStatus, Va
 from portal.services import audit, notifications
 from portal.services.actors import Actor
 from portal.services.errors import ConcurrentChange, DomainError, NotFound
+from portal.services.lookup import get_or_404, is_record_id
 from portal.services.subscriptions import rules, storage
 from portal.services.subscriptions.queries import swap_choices
 from portal.services.subscriptions.rules import Context, PolicyRefusal
@@ -32,15 +33,15 @@ def _swap_params(subscription: Subscription, params: dict[str, Any]) -> dict[str
     index = next((i for i, item in enumerate(subscription.items) if item.id == item_id), None)
     if index is None:
         raise NotFound()
-    variant = db.session.get(Variant, variant_id)
+    variant = db.session.get(Variant, variant_id) if is_record_id(variant_id) else None
     if variant is None:
         raise rules.swap_not_allowed()
     return {**params, "item_index": index, "variant": variant, "allowed": swap_choices(subscription)[item_id]}
 
 
 def _order_date(subscription: Subscription, order_id: int) -> date:
-    order = db.session.get(Order, order_id)
-    if order is None or order.subscription_id != subscription.id:
+    order = get_or_404(Order, order_id)
+    if order.subscription_id != subscription.id:
         raise NotFound()
     return order.scheduled_for
 
