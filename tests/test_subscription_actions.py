@@ -19,7 +19,7 @@ from portal.models import (
     SubscriptionStatus,
     Variant,
 )
-from portal.services import clock, policy, subscriptions
+from portal.services import actions, clock, policy, subscriptions
 from portal.services.actors import Actor
 from tests import factories
 from tests.conftest import TODAY
@@ -402,3 +402,53 @@ def test_dashboard_offers_each_action_in_one_tap(app, signed_in, sub):
     ):
         assert f'href="{path}"' in page, path
     assert "Skip the order of Jan 17, 2030" in page
+
+
+def test_pause_preview_shows_when_deliveries_resume(signed_in, sub):
+    preview, _ = run_action(signed_in, f"/subscriptions/{sub}/pause", {"length": "1"})
+    assert "Resumes on" in preview.text
+    assert "None until deliveries resume on Jan 31, 2030" in preview.text
+    assert ">None<" not in preview.text
+
+
+def test_schedule_job_adds_nothing_before_an_end_at_the_paid_period(app, signed_in, sub):
+    run_action(signed_in, f"/subscriptions/{sub}/reschedule", {"new_date": "2030-01-25"})
+    with app.app_context():
+        subscription = _sub(app, sub)
+        actions.perform(Actor.system("test"), subscription, "cancel", subscription.version, mode="period_end")
+    assert _upcoming(app, sub) == []
+    for day in (TODAY, TODAY + timedelta(days=3), TODAY + timedelta(days=10)):
+        clock.today = lambda day=day: day  # the fixture's monkeypatch restores it
+        with app.app_context():
+            assert subscriptions.roll_forward() == 0
+        assert _upcoming(app, sub) == []
+
+
+def test_keep_after_a_cancel_on_a_date_leaves_a_skipped_order_skipped(app, signed_in, sub):
+    skipped_id = _order_id(app, sub, date(2030, 1, 31))
+    run_action(signed_in, f"/subscriptions/{sub}/orders/{skipped_id}/skip")
+    with app.app_context():
+        subscription = _sub(app, sub)
+        actions.perform(
+            Actor.system("test"), subscription, "cancel", subscription.version, mode="date", on_date=date(2030, 1, 20)
+        )
+    run_action(signed_in, f"/subscriptions/{sub}/keep")
+    assert _upcoming(app, sub) == [
+        (date(2030, 1, 17), "scheduled"),
+        (date(2030, 1, 31), "skipped"),
+        (date(2030, 2, 14), "scheduled"),
+    ]
+
+
+def test_reactivating_after_cancelling_while_an_order_is_prepared(app, client):
+    with app.app_context():
+        customer = factories.customer("prep@example.com")
+        made = factories.subscription(customer, next_order_date=TODAY + timedelta(days=1))
+        subscriptions.roll_forward()
+        sub_id = made.id
+        subscription = _sub(app, sub_id)
+        actions.perform(Actor.system("test"), subscription, "cancel", subscription.version, mode="now")
+        subscription = _sub(app, sub_id)
+        actions.perform(Actor.system("test"), subscription, "reactivate", subscription.version)
+    # The order being prepared ships; the next comes one fortnight later, not three days.
+    assert [when for when, _ in _upcoming(app, sub_id)] == [date(2030, 1, 8), date(2030, 1, 22), date(2030, 2, 5)]
