@@ -98,7 +98,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     from portal.errors import register_error_handlers
-    from portal.i18n import register_template_helpers
+    from portal.templating import register_template_helpers
     from portal.web import register_request_hooks as register_web_hooks
 
     register_web_hooks(app)

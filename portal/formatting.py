@@ -6,10 +6,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from babel import Locale
 from babel.numbers import get_currency_precision
+from flask import current_app
 from flask_babel import format_currency, format_date, format_datetime
 
-LANGUAGE_NAMES = {"en": "English", "es": "Español", "de": "Deutsch"}
+
+def language_names() -> dict[str, str]:
+    """The shipped languages (config LANGUAGES), each named in itself: what a speaker looks for."""
+    return {code: Locale.parse(code).get_display_name(code).capitalize() for code in current_app.config["LANGUAGES"]}
 
 
 def minor_to_decimal(amount_minor: int, currency: str) -> Decimal:

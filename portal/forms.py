@@ -9,6 +9,7 @@ from portal.models.types import MAX_ID
 from portal.services.addresses import AddressInput
 from portal.services.errors import DomainError
 from portal.services.passwords import MIN_LENGTH
+from portal.services.subscriptions.rules import MAX_QUANTITY
 
 
 def _strip(value: str | None) -> str | None:
@@ -55,6 +56,17 @@ class AddressFields:
                 for name in ("name", "line1", "line2", "city", "region", "postal_code", "country")
             }
         )
+
+
+def quantity_field(label=_l("Quantity")) -> IntegerField:
+    return IntegerField(
+        label,
+        default=1,
+        validators=[
+            InputRequired(_l("Enter a quantity.")),
+            NumberRange(1, MAX_QUANTITY, _l("Choose a quantity from 1 to %(max)d.", max=MAX_QUANTITY)),
+        ],
+    )
 
 
 def version_field() -> IntegerField:

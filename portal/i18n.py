@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request, session
+from flask import current_app, request, session
 from flask_babel import get_locale, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from portal.formatting import LANGUAGE_NAMES, local_date, money
 from portal.models import ActorType, CaseStatus, IntervalUnit, OrderStatus, Outcome, StaffRole, SubscriptionStatus
 
 STATUS_LABELS = {
@@ -134,25 +133,3 @@ def interval_label(unit: IntervalUnit, count: int) -> str:
     if unit is IntervalUnit.WEEK:
         return ngettext("Every week", "Every %(num)d weeks", count)
     return ngettext("Every month", "Every %(num)d months", count)
-
-
-def register_template_helpers(app: Flask) -> None:
-    app.jinja_env.filters["money"] = money
-    app.jinja_env.filters["local_date"] = local_date
-    app.jinja_env.filters["country_name"] = country_name
-    app.jinja_env.globals.update(
-        status_label=status_label,
-        interval_label=interval_label,
-        action_label=action_label,
-        actor_label=actor_label,
-        action_title=lambda action: str(ACTION_TITLES[action]),
-        case_status_label=status_label,
-    )
-
-    @app.context_processor
-    def i18n_context() -> dict:
-        return {
-            "current_locale": str(get_locale()),
-            "language_names": LANGUAGE_NAMES,
-            "merchant_name": current_app.config["MERCHANT_NAME"],
-        }

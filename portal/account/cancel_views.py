@@ -11,7 +11,7 @@ from portal.account.forms import ActionForm, CancelConfirmForm, CancelOfferForm,
 from portal.account.views import bp
 from portal.formatting import LazyDate
 from portal.forms import show_error
-from portal.services import account, cancellation, policy
+from portal.services import account, cancel_reasons, cancellation, policy
 from portal.services.errors import ConcurrentChange, DomainError
 from portal.web import request_id
 
@@ -36,7 +36,7 @@ def _restart(subscription, error: DomainError):
 def cancel_reason(subscription_id: int):
     subscription, _attempt = _load(subscription_id)
     form = CancelReasonForm()
-    form.reason.choices = [(reason.code, reason.label) for reason in cancellation.reasons()]
+    form.reason.choices = [(reason.code, reason.label) for reason in cancel_reasons.reasons()]
     simple = policy.get().simple_cancellation
     status = 200
     if form.validate_on_submit():

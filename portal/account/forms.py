@@ -15,10 +15,10 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import EqualTo, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
-from portal.forms import AddressFields, email_field, new_password_validators, version_field
+from portal.forms import AddressFields, email_field, new_password_validators, quantity_field, version_field
 from portal.services.policy import parse_interval
 
 
@@ -74,13 +74,7 @@ class PauseForm(ActionForm):
 class SwapForm(ActionForm):
     item_id = SelectField(_l("Item to change"), coerce=int)
     variant_id = SelectField(_l("Change to"), coerce=int)
-    quantity = IntegerField(
-        _l("Quantity"),
-        validators=[
-            InputRequired(_l("Enter a quantity.")),
-            NumberRange(1, 20, _l("Choose a quantity from 1 to %(max)d.", max=20)),
-        ],
-    )
+    quantity = quantity_field()
 
     def params(self) -> dict:
         return {"item_id": self.item_id.data, "variant_id": self.variant_id.data, "quantity": self.quantity.data}

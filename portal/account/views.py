@@ -30,7 +30,7 @@ from portal.account.forms import (
     SwapForm,
 )
 from portal.auth.forms import ConfirmForm
-from portal.formatting import LANGUAGE_NAMES, money
+from portal.formatting import language_names, money
 from portal.forms import show_error, show_field_errors
 from portal.i18n import action_label, country_name, interval_label
 from portal.services import account, actions, addresses, customers, policy, profile, subscriptions
@@ -276,7 +276,7 @@ def address(subscription_id: int | None):
 def profile_page():
     customer = current_user.customer
     form = ProfileForm(obj=None if request.method == "POST" else customer)
-    form.locale.choices = list(LANGUAGE_NAMES.items())
+    form.locale.choices = list(language_names().items())
     email_form = EmailChangeForm(prefix="email")
     status = 200
     if form.validate_on_submit():
@@ -298,7 +298,7 @@ def profile_page():
 @customer_required
 def request_email_change():
     form = ProfileForm(formdata=None, obj=current_user.customer)
-    form.locale.choices = list(LANGUAGE_NAMES.items())
+    form.locale.choices = list(language_names().items())
     email_form = EmailChangeForm(prefix="email")
     if email_form.validate_on_submit():
         try:

@@ -14,8 +14,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.formatting import language_names
 from portal.forms import email_field, new_password_validators
 from portal.models import StaffRole
+from portal.services import cancel_reasons
+from portal.services.subscriptions.rules import DISCOUNT_ORDERS_RANGE, DISCOUNT_PERCENT_RANGE
 
 ROLE_CHOICES = [
     SelectChoice(StaffRole.AGENT.value, _l("Agent")),
@@ -117,42 +120,57 @@ class SwapTargetsForm(FlaskForm):
     )
 
 
-OFFER_CHOICES = [
-    SelectChoice("pause", _l("Pause")),
-    SelectChoice("skip", _l("Skip the next order")),
-    SelectChoice("swap", _l("Swap to another product")),
-    SelectChoice("frequency", _l("Deliver less often")),
-    SelectChoice("discount", _l("Discount")),
-    SelectChoice("talk", _l("Talk to a person")),
-]
-
-
 class CancelReasonForm(FlaskForm):
-    code = StringField(_l("Code"), validators=[InputRequired(_l("Enter a code.")), Length(max=40)])
-    position = IntegerField(_l("Position"), validators=[InputRequired(_l("Enter a number."))])
+    """One reason; a label field per shipped language is added by `cancel_reason_form`."""
+
+    code = StringField(
+        _l("Code"), validators=[InputRequired(_l("Enter a code.")), Length(max=cancel_reasons.CODE_MAX_LENGTH)]
+    )
+    position = IntegerField(_l("Position"), validators=[InputRequired(_l("Enter a number.")), NumberRange(0, 1000)])
     enabled = BooleanField(_l("Offered to subscribers"))
-    label_en = StringField("English", validators=[Length(max=200)])
-    label_es = StringField("Español", validators=[Length(max=200)])
-    label_de = StringField("Deutsch", validators=[Length(max=200)])
     offers = SelectMultipleField(
-        _l("Offers (at most two)"),
-        choices=OFFER_CHOICES,
+        _l("Offers (at most %(max)d)", max=cancel_reasons.MAX_OFFERS),
+        choices=[SelectChoice(kind, label) for kind, label in cancel_reasons.OFFER_LABELS.items()],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
-    discount_percent = IntegerField(_l("Discount percent"), default=15, validators=[Optional(), NumberRange(1, 100)])
+    discount_percent = IntegerField(
+        _l("Discount percent"),
+        default=cancel_reasons.DEFAULT_DISCOUNT["percent"],
+        validators=[Optional(), NumberRange(*DISCOUNT_PERCENT_RANGE)],
+    )
     discount_orders = IntegerField(
-        _l("Discount on how many orders"), default=2, validators=[Optional(), NumberRange(1, 12)]
+        _l("Discount on how many orders"),
+        default=cancel_reasons.DEFAULT_DISCOUNT["orders"],
+        validators=[Optional(), NumberRange(*DISCOUNT_ORDERS_RANGE)],
     )
 
+    @property
+    def label_fields(self) -> list:
+        return [field for field in self if field.name.endswith(tuple(f"label_{code}" for code in language_names()))]
+
     def labels(self) -> dict[str, str]:
-        return {"en": self.label_en.data or "", "es": self.label_es.data or "", "de": self.label_de.data or ""}
+        return {code: self[f"label_{code}"].data or "" for code in language_names()}
 
     def offer_specs(self) -> list[dict]:
         specs = []
         for kind in self.offers.data or []:
             spec = {"type": kind}
             if kind == "discount":
-                spec.update(percent=self.discount_percent.data or 15, orders=self.discount_orders.data or 2)
+                spec.update(
+                    percent=self.discount_percent.data or cancel_reasons.DEFAULT_DISCOUNT["percent"],
+                    orders=self.discount_orders.data or cancel_reasons.DEFAULT_DISCOUNT["orders"],
+                )
             specs.append(spec)
         return specs
+
+
+def cancel_reason_form(**kwargs) -> CancelReasonForm:
+    """The reason form with a label field for each shipped language, named in that language."""
+
+    class Form(CancelReasonForm):
+        pass
+
+    for code, name in language_names().items():
+        setattr(Form, f"label_{code}", StringField(name, validators=[Length(max=cancel_reasons.LABEL_MAX_LENGTH)]))
+    return Form(**kwargs)

@@ -11,15 +11,16 @@ from flask_login import current_user
 
 from portal.access import staff_required
 from portal.admin.forms import (
-    CancelReasonForm,
     PolicyForm,
     StaffCreateForm,
     StaffRoleForm,
     SwapTargetsForm,
+    cancel_reason_form,
 )
 from portal.forms import show_error
 from portal.models import StaffRole
-from portal.services import cancellation, catalog, policy
+from portal.services import cancel_reasons as reason_service
+from portal.services import catalog, policy
 from portal.services import staff as staff_service
 from portal.services.errors import DomainError
 from portal.web import request_id
@@ -139,22 +140,19 @@ def product_swaps(product_id: int):
 
 def _reason_forms():
     forms = []
-    for reason in cancellation.reasons(include_disabled=True):
-        offers = [spec["type"] for spec in reason.offers]
+    for reason in reason_service.reasons(include_disabled=True):
         discount = next((spec for spec in reason.offers if spec["type"] == "discount"), {})
         forms.append(
-            CancelReasonForm(
+            cancel_reason_form(
                 formdata=None,
                 prefix=f"r-{reason.code}",
                 code=reason.code,
                 position=reason.position,
                 enabled=reason.enabled,
-                offers=offers,
-                label_en=reason.labels.get("en", reason.label),
-                label_es=reason.labels.get("es", ""),
-                label_de=reason.labels.get("de", ""),
-                discount_percent=discount.get("percent", 15),
-                discount_orders=discount.get("orders", 2),
+                offers=[spec["type"] for spec in reason.offers],
+                discount_percent=discount.get("percent", reason_service.DEFAULT_DISCOUNT["percent"]),
+                discount_orders=discount.get("orders", reason_service.DEFAULT_DISCOUNT["orders"]),
+                **{f"label_{code}": label for code, label in reason.labels.items()},
             )
         )
     return forms
@@ -166,17 +164,17 @@ def cancel_reasons():
     """Each reason is its own form; the prefix says which one was posted."""
     status = 200
     posted = request.form.get("prefix", "new")
-    new_form = CancelReasonForm(
+    new_form = cancel_reason_form(
         prefix="new",
         formdata=request.form if posted == "new" else None,
-        position=len(cancellation.reasons(include_disabled=True)),
+        position=len(reason_service.reasons(include_disabled=True)),
         enabled=True,
     )
     if request.method == "POST":
-        form = new_form if posted == "new" else CancelReasonForm(prefix=posted)
+        form = new_form if posted == "new" else cancel_reason_form(prefix=posted)
         if form.validate_on_submit():
             try:
-                cancellation.save_reason(
+                reason_service.save_reason(
                     current_user.actor(request_id()),
                     code=form.code.data,
                     labels=form.labels(),

@@ -3,7 +3,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DecimalField,
-    IntegerField,
     PasswordField,
     SearchField,
     SelectField,
@@ -12,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 
-from portal.forms import AddressFields, new_password_validators
+from portal.forms import AddressFields, new_password_validators, quantity_field
 
 
 class CustomerSearchForm(FlaskForm):
@@ -90,9 +89,7 @@ class RefundForm(FlaskForm):
 class SwapOnBehalfForm(FlaskForm):
     item_id = SelectField(_l("Item"), coerce=int)
     variant_id = SelectField(_l("Change to"), coerce=int)
-    quantity = IntegerField(
-        _l("Quantity"), default=1, validators=[InputRequired(_l("Enter a quantity.")), NumberRange(1, 20)]
-    )
+    quantity = quantity_field()
 
 
 class AddressOnBehalfForm(AddressFields, FlaskForm):

@@ -10,10 +10,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Address, Customer, Subscription, SubscriptionStatus
+from portal.models import Address, Customer, Subscription
 from portal.services import audit, notifications
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
+from portal.services.subscriptions.rules import LIVE_STATUSES
 from portal.services.uow import transactional
 
 
@@ -134,9 +135,7 @@ def change_shipping_address(
             after={"fields": sorted(error.errors)},
         )
         raise
-    query = select(Subscription).where(
-        Subscription.customer_id == customer.id, Subscription.status != SubscriptionStatus.CANCELLED
-    )
+    query = select(Subscription).where(Subscription.customer_id == customer.id, Subscription.status.in_(LIVE_STATUSES))
     if subscription_id is not None:
         query = select(Subscription).where(Subscription.customer_id == customer.id, Subscription.id == subscription_id)
     targets = list(db.session.scalars(query))

@@ -1,5 +1,7 @@
 """The cancel flow: a reason, at most two offers that fit it, then a confirmation.
 
+The reasons and their offers are the merchant's (`cancel_reasons`).
+
 Each pass is a CancelAttempt whose step the server checks, so no step can be skipped by posting
 to a later one. Attempts feed cancel-reason analysis: outcome, offers shown and taken, tenure."""
 
@@ -9,8 +11,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from flask import current_app
-from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -19,7 +19,6 @@ from portal.models import (
     AttemptOutcome,
     AttemptStep,
     CancelAttempt,
-    CancelReason,
     DiscountGrant,
     IntervalUnit,
     Order,
@@ -28,33 +27,17 @@ from portal.models import (
     Variant,
     utcnow,
 )
-from portal.services import audit, clock, subscriptions
+from portal.services import audit, cancel_reasons, clock, subscriptions
 from portal.services import policy as policy_service
 from portal.services.actors import Actor
+from portal.services.cancel_reasons import DEFAULT_DISCOUNT
 from portal.services.errors import DomainError, NotFound
 from portal.services.lookup import get_or_404
 from portal.services.subscriptions.schedule import Impact
 from portal.services.uow import transactional, unit_of_work
 
-MAX_OFFERS = 2
 ABANDONED_AFTER = timedelta(hours=24)
 SAVE_CHECK_AFTER = timedelta(days=30)
-OFFER_TYPES = ("pause", "skip", "swap", "frequency", "discount", "talk")
-
-DEFAULT_REASONS: list[tuple[str, Any, list[dict[str, Any]]]] = [
-    (
-        "too_expensive",
-        _l("It costs too much"),
-        [{"type": "discount", "percent": 20, "orders": 2}, {"type": "frequency"}],
-    ),
-    ("too_much", _l("I have too much of it"), [{"type": "frequency"}, {"type": "skip"}]),
-    ("not_using", _l("I am not using it"), [{"type": "pause"}, {"type": "skip"}]),
-    ("did_not_like", _l("I did not like the product"), [{"type": "swap"}, {"type": "talk"}]),
-    ("delivery_problems", _l("Problems with delivery"), [{"type": "talk"}]),
-    ("switching", _l("I am switching to another brand"), [{"type": "discount", "percent": 15, "orders": 3}]),
-    ("moving", _l("I am moving or away for a while"), [{"type": "pause"}]),
-    ("other", _l("Something else"), [{"type": "talk"}]),
-]
 
 
 class StepError(DomainError):
@@ -71,16 +54,6 @@ class InvalidReason(DomainError):
 
 
 @dataclass(frozen=True)
-class Reason:
-    code: str
-    label: str
-    enabled: bool
-    position: int
-    offers: list[dict[str, Any]]
-    labels: dict[str, str]
-
-
-@dataclass(frozen=True)
 class Offer:
     """One concrete offer, with what it would change, ready to show and to accept."""
 
@@ -90,84 +63,6 @@ class Offer:
     impact: Impact | None
     # What the offer is about, to name it: the variant of a swap, the order a skip leaves out.
     subject: Any = None
-
-
-# --- reasons ------------------------------------------------------------------------------------
-
-
-def reasons(include_disabled: bool = False) -> list[Reason]:
-    locale = str(get_locale() or "en")
-    rows = list(db.session.scalars(select(CancelReason).order_by(CancelReason.position, CancelReason.id)))
-    if rows:
-        found = [
-            Reason(
-                r.code,
-                r.labels.get(locale) or r.labels.get("en") or r.code,
-                r.enabled,
-                r.position,
-                list(r.offers),
-                dict(r.labels),
-            )
-            for r in rows
-        ]
-    else:
-        found = [
-            Reason(code, str(label), True, index, offers, {"en": code})
-            for index, (code, label, offers) in enumerate(DEFAULT_REASONS)
-        ]
-    return [reason for reason in found if include_disabled or reason.enabled]
-
-
-@transactional
-def save_reason(
-    actor: Actor, *, code: str, labels: dict[str, str], position: int, enabled: bool, offers: list[dict[str, Any]]
-) -> None:
-    """Create or update one reason. The first edit turns the defaults into the merchant's own rows."""
-    _materialise_defaults()
-    code = code.strip().lower()
-    if not code or not code.replace("_", "").isalnum() or len(code) > 40:
-        raise DomainError(_l("Use letters, digits and underscores for the code."), code="invalid_reason_code")
-    missing = [lang for lang in current_app.config["LANGUAGES"] if not labels.get(lang, "").strip()]
-    if missing:
-        raise DomainError(
-            _l("Write the label in every language: %(languages)s.", languages=", ".join(missing)),
-            code="reason_label_missing",
-        )
-    for offer in offers:
-        if offer.get("type") not in OFFER_TYPES:
-            raise DomainError(_l("That offer is not available."), code="invalid_offer")
-    if len(offers) > MAX_OFFERS:
-        raise DomainError(_l("Choose at most two offers per reason."), code="too_many_offers")
-    row = db.session.scalar(select(CancelReason).where(CancelReason.code == code))
-    before = (
-        None
-        if row is None
-        else {"labels": row.labels, "enabled": row.enabled, "offers": row.offers, "position": row.position}
-    )
-    if row is None:
-        row = CancelReason(code=code)
-        db.session.add(row)
-    row.labels = {lang: labels[lang].strip() for lang in current_app.config["LANGUAGES"]}
-    row.position, row.enabled, row.offers = position, enabled, offers
-    audit.record(
-        actor,
-        "policy.cancel_reason_saved",
-        subject_type="cancel_reason",
-        before=before,
-        after={"code": code, "labels": row.labels, "enabled": enabled, "offers": offers, "position": position},
-    )
-
-
-def _materialise_defaults() -> None:
-    if db.session.scalar(select(func.count()).select_from(CancelReason)):
-        return
-    for position, (code, label, offers) in enumerate(DEFAULT_REASONS):
-        labels = {}
-        for lang in current_app.config["LANGUAGES"]:
-            with force_locale(lang):
-                labels[lang] = str(label)
-        db.session.add(CancelReason(code=code, position=position, enabled=True, labels=labels, offers=offers))
-    db.session.flush()
 
 
 # --- the flow -----------------------------------------------------------------------------------
@@ -197,7 +92,7 @@ def start(actor: Actor, subscription: Subscription, reason_code: str | None, rea
     if subscription.status is SubscriptionStatus.CANCELLED:
         raise StepError(_l("This subscription is already cancelled."))
     rules = policy_service.get()
-    known = {reason.code for reason in reasons()}
+    known = {reason.code for reason in cancel_reasons.reasons()}
     if reason_code not in known and not (rules.simple_cancellation and not reason_code):
         raise InvalidReason()
     attempt = db.session.scalar(
@@ -265,7 +160,10 @@ def _concrete(subscription: Subscription, spec: dict[str, Any], rules) -> dict[s
     if kind == "discount":
         if _on_discount_cooldown(subscription.customer_id, rules.discount_cooldown_days):
             return None
-        return {"percent": int(spec.get("percent", 10)), "orders": int(spec.get("orders", 1))}
+        return {
+            "percent": int(spec.get("percent", DEFAULT_DISCOUNT["percent"])),
+            "orders": int(spec.get("orders", DEFAULT_DISCOUNT["orders"])),
+        }
     if kind == "talk":
         return {}
     return None
@@ -277,7 +175,7 @@ def _days(interval) -> int:
 
 
 def _fitting_offers(subscription: Subscription, reason_code: str | None, rules) -> list[Offer]:
-    reason = next((r for r in reasons() if r.code == reason_code), None)
+    reason = next((r for r in cancel_reasons.reasons() if r.code == reason_code), None)
     if reason is None:
         return []
     offers = []
@@ -291,7 +189,7 @@ def _fitting_offers(subscription: Subscription, reason_code: str | None, rules) 
             if impact is None:
                 continue
         offers.append(Offer(len(offers), spec["type"], params, impact))
-        if len(offers) == MAX_OFFERS:
+        if len(offers) == cancel_reasons.MAX_OFFERS:
             break
     return offers
 

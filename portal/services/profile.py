@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.formatting import LANGUAGE_NAMES
+from portal.formatting import language_names
 from portal.models import Customer, TokenPurpose
 from portal.services import audit, auth, notifications
 from portal.services.actors import Actor
@@ -54,7 +54,7 @@ def update_profile(actor: Actor, customer: Customer, *, name: str, phone: str, l
         after=after,
     )
     notifications.queue_email(
-        "profile_updated", customer.email, locale, customer_name=name, phone=phone, language=LANGUAGE_NAMES[locale]
+        "profile_updated", customer.email, locale, customer_name=name, phone=phone, language=language_names()[locale]
     )
 
 

@@ -10,11 +10,12 @@ from sqlalchemy import select
 
 from portal.billing import stripe_gateway as gateway
 from portal.extensions import db
-from portal.models import Customer, PaymentMethod, SubscriptionStatus
+from portal.models import Customer, PaymentMethod
 from portal.services import audit, notifications
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
 from portal.services.lookup import get_or_404
+from portal.services.subscriptions.rules import LIVE_STATUSES
 from portal.services.uow import standalone, transactional
 
 
@@ -87,7 +88,7 @@ def _make_default(customer: Customer, method: PaymentMethod) -> None:
     for other in saved_cards(customer):
         other.is_default = other.id == method.id
     for subscription in customer.subscriptions:
-        if subscription.status is not SubscriptionStatus.CANCELLED:
+        if subscription.status in LIVE_STATUSES:
             subscription.payment_method = method
 
 

@@ -32,6 +32,8 @@ from portal.services.subscriptions.schedule import (
 )
 
 MAX_QUANTITY = 20
+DISCOUNT_PERCENT_RANGE = (1, 100)
+DISCOUNT_ORDERS_RANGE = (1, 12)
 CANCEL_MODES = ("now", "period_end", "date")
 # How far ahead a subscriber may choose the end of their subscription.
 CANCEL_WINDOW_DAYS = 365
@@ -58,6 +60,9 @@ class Context:
 def refuse(code: str, message) -> PolicyRefusal:
     return PolicyRefusal(message, code=code)
 
+
+# A subscription that still ships or will again: addresses and cards apply to these.
+LIVE_STATUSES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAUSED)
 
 # Which actions each status allows: the pages, the console, the API and the actions all read this.
 ALLOWED = {
@@ -335,7 +340,10 @@ def keep(plan: Plan, ctx: Context) -> Plan:
 
 
 def discount(plan: Plan, ctx: Context, percent: int, orders: int) -> Plan:
-    if not (1 <= percent <= 100 and 1 <= orders <= 12):
+    if not (
+        DISCOUNT_PERCENT_RANGE[0] <= percent <= DISCOUNT_PERCENT_RANGE[1]
+        and DISCOUNT_ORDERS_RANGE[0] <= orders <= DISCOUNT_ORDERS_RANGE[1]
+    ):
         raise refuse("invalid_discount", _l("That discount is not available."))
     return replace(plan, discount_percent=percent, discount_orders_left=orders)
 
