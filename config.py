@@ -56,6 +56,8 @@ class Config:
     MERCHANT_NAME = os.environ.get("MERCHANT_NAME", "Northwind Coffee")
     MERCHANT_TIMEZONE = os.environ.get("MERCHANT_TIMEZONE", "Europe/Madrid")
     MERCHANT_CURRENCY = os.environ.get("MERCHANT_CURRENCY", "EUR")
+    # ISO 3166 country whose national phone numbers ("600 000 001") customers write without a prefix.
+    MERCHANT_COUNTRY = os.environ.get("MERCHANT_COUNTRY", "ES")
     # Absolute base for links in emails and CLI output (no request to take it from).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 

@@ -6,9 +6,10 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 from wtforms.widgets import HiddenInput
 
 from portal.models.types import MAX_ID
+from portal.services.addresses import MAX_LENGTHS as ADDRESS_LENGTHS
 from portal.services.addresses import AddressInput
 from portal.services.errors import DomainError
-from portal.services.passwords import MIN_LENGTH
+from portal.services.passwords import MAX_LENGTH, MIN_LENGTH
 from portal.services.subscriptions.rules import MAX_QUANTITY
 
 
@@ -32,7 +33,7 @@ def email_field(label=_l("Email address")) -> EmailField:
 def new_password_validators() -> list:
     return [
         DataRequired(_l("Enter a new password.")),
-        Length(min=MIN_LENGTH, max=200, message=_l("Use at least %(min)d characters.", min=MIN_LENGTH)),
+        Length(min=MIN_LENGTH, max=MAX_LENGTH, message=_l("Use at least %(min)d characters.", min=MIN_LENGTH)),
     ]
 
 
@@ -41,12 +42,12 @@ class AddressFields:
 
     (WTForms collects fields from every base class, so a plain mixin is enough.)"""
 
-    name = StringField(_l("Full name"), validators=[Length(max=200)])
-    line1 = StringField(_l("Street and number"), validators=[Length(max=200)])
-    line2 = StringField(_l("Apartment, floor (optional)"), validators=[Length(max=200)])
-    postal_code = StringField(_l("Postal code"), validators=[Length(max=20)])
-    city = StringField(_l("Town or city"), validators=[Length(max=100)])
-    region = StringField(_l("State or province (if needed)"), validators=[Length(max=100)])
+    name = StringField(_l("Full name"), validators=[Length(max=ADDRESS_LENGTHS["name"])])
+    line1 = StringField(_l("Street and number"), validators=[Length(max=ADDRESS_LENGTHS["line1"])])
+    line2 = StringField(_l("Apartment, floor (optional)"), validators=[Length(max=ADDRESS_LENGTHS["line2"])])
+    postal_code = StringField(_l("Postal code"), validators=[Length(max=ADDRESS_LENGTHS["postal_code"])])
+    city = StringField(_l("Town or city"), validators=[Length(max=ADDRESS_LENGTHS["city"])])
+    region = StringField(_l("State or province (if needed)"), validators=[Length(max=ADDRESS_LENGTHS["region"])])
     country = SelectField(_l("Country"))
 
     def address_input(self) -> AddressInput:

@@ -11,7 +11,6 @@ from portal.models import (
     Customer,
     IntervalUnit,
     Order,
-    OrderLine,
     OrderStatus,
     PaymentMethod,
     Product,
@@ -22,7 +21,9 @@ from portal.models import (
     SubscriptionStatus,
     Variant,
 )
+from portal.services import contact
 from portal.services.passwords import hash_password
+from portal.services.subscriptions import storage
 
 _seq = count(1)
 STAFF_PASSWORD = "correct horse battery"
@@ -35,6 +36,7 @@ def customer(
     locale: str | None = "en",
     password: str | None = None,
     with_card: bool = True,
+    phone: str | None = None,
 ) -> Customer:
     """A customer with an address and, unless told otherwise, a local card row (not at Stripe)."""
     n = next(_seq)
@@ -43,6 +45,8 @@ def customer(
         name=name,
         locale=locale,
         password_hash=hash_password(password) if password else None,
+        phone=phone,
+        phone_normalized=contact.normalize_phone(phone) if phone else None,
     )
     db.session.add(made)
     db.session.add(
@@ -103,27 +107,16 @@ def subscription(
 def order(
     sub: Subscription, *, status: OrderStatus = OrderStatus.SCHEDULED, scheduled_for: date | None = None
 ) -> Order:
-    total = sub.price_minor
     made = Order(
         customer_id=sub.customer_id,
         subscription=sub,
         status=status,
         scheduled_for=scheduled_for or sub.next_order_date,
         currency=sub.currency,
-        subtotal_minor=total,
-        total_minor=total,
+        shipping_minor=0,
     )
     db.session.add(made)
-    for item in sub.items:
-        made.lines.append(
-            OrderLine(
-                variant=item.variant,
-                description=item.variant.display_name,
-                quantity=item.quantity,
-                unit_price_minor=item.unit_price_minor,
-                total_minor=item.line_total_minor,
-            )
-        )
+    storage.fill_order(made, tuple(storage.line_of(item) for item in sub.items), 0)
     db.session.commit()
     return made
 

@@ -35,8 +35,8 @@ pytestmark = pytest.mark.usefixtures("fixed_today")
 @pytest.fixture
 def customer_sub(app):
     with app.app_context():
-        customer = factories.customer("helpme@example.com", name="Hana Help")
-        customer.phone = "+34 600 123 456"
+        # Written as a national number: an SMS from +34 600 123 456 must still find her.
+        customer = factories.customer("helpme@example.com", name="Hana Help", phone="600 123 456")
         customer.social_handle = "@hana"
         sub = factories.subscription(customer, next_order_date=TODAY + timedelta(days=1))
         subscriptions.roll_forward()

@@ -99,20 +99,22 @@ def cancel_offers(subscription_id: int, attempt_id: int):
     )
 
 
+def _mode_label(mode: str, ends_on) -> str:
+    if mode == "now":
+        return _("Now (orders already being prepared still arrive)")
+    if mode == "period_end":
+        return _("When the period already paid ends, on %(date)s", date=LazyDate(ends_on))
+    return _("On a date I choose")
+
+
 @bp.route("/subscriptions/<int:subscription_id>/cancel/<int:attempt_id>/confirm", methods=["GET", "POST"])
 @customer_required
 def cancel_confirm(subscription_id: int, attempt_id: int):
     subscription, attempt = _load(subscription_id, attempt_id)
     if attempt.step.value != "confirm":
         return _restart(subscription, cancellation.StepError())
-    ends = cancellation.confirm_options(subscription)
     form = CancelConfirmForm()
-    form.mode.choices = [("now", _("Now (orders already being prepared still arrive)"))]
-    if ends["period_end"]:
-        form.mode.choices.append(
-            ("period_end", _("When the period already paid ends, on %(date)s", date=LazyDate(ends["period_end"])))
-        )
-    form.mode.choices.append(("date", _("On a date I choose")))
+    form.mode.choices = [(mode, _mode_label(mode, ends_on)) for mode, ends_on in cancellation.end_choices(subscription)]
     status = 200
     if form.validate_on_submit():
         try:

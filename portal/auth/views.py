@@ -10,7 +10,7 @@ from flask_login import current_user, login_user, logout_user
 from portal.auth.forms import ConfirmForm, EmailLinkForm, PasswordLoginForm
 from portal.extensions import limiter
 from portal.forms import show_error
-from portal.services import auth
+from portal.services import auth, contact
 from portal.services.actors import Actor
 from portal.services.errors import InvalidCredentials, InvalidToken
 from portal.web import is_safe_next, request_id, safe_next
@@ -28,7 +28,7 @@ def _link_limit() -> str:
 
 
 def _email_key() -> str:
-    return "email:" + auth.normalize_email(request.form.get(f"{LINK_FORM_PREFIX}-email", ""))
+    return "email:" + contact.normalize_email(request.form.get(f"{LINK_FORM_PREFIX}-email", ""))
 
 
 def _sign_in(principal: auth.Principal, next_path: str | None, default: str):

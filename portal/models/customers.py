@@ -1,21 +1,15 @@
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, TimestampMixin
 
 if TYPE_CHECKING:
     from portal.models.payments import PaymentMethod
     from portal.models.subscriptions import Subscription
-
-
-def normalize_phone(raw: str | None) -> str:
-    digits = re.sub(r"[^\d+]", "", raw or "")
-    return digits if digits.startswith("+") else f"+{digits}" if digits else ""
 
 
 class Customer(TimestampMixin, Base):
@@ -26,7 +20,7 @@ class Customer(TimestampMixin, Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(32))
-    # The phone as digits with a leading +, kept in step with `phone`, so an SMS finds its sender.
+    # The phone in E.164 (services.contact), set with `phone`, so an SMS finds its sender.
     phone_normalized: Mapped[str | None] = mapped_column(String(32), index=True)
     # A social network handle (e.g. @alice), to match direct messages to the customer.
     social_handle: Mapped[str | None] = mapped_column(String(100), unique=True)
@@ -34,11 +28,6 @@ class Customer(TimestampMixin, Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     stripe_customer_id: Mapped[str | None] = mapped_column(String(64), unique=True)
-
-    @validates("phone")
-    def _keep_phone_normalized(self, key: str, value: str | None) -> str | None:
-        self.phone_normalized = normalize_phone(value) or None
-        return value
 
     addresses: Mapped[list[Address]] = relationship(back_populates="customer", order_by="Address.id")
     subscriptions: Mapped[list[Subscription]] = relationship(back_populates="customer", order_by="Subscription.id")

@@ -63,6 +63,10 @@ class AddressInput:
         return AddressInput(**values)
 
 
+# The longest each field may be: the columns' lengths, which the forms use too.
+MAX_LENGTHS = {field: Address.__table__.c[field].type.length for field in AddressInput.__dataclass_fields__}
+
+
 class AddressUnchanged(DomainError):
     status = 409
     code = "no_change"
@@ -110,7 +114,7 @@ def validate(data: AddressInput) -> AddressInput:
         if rule.region_required and not data.region:
             errors["region"] = _l("Enter the state.")
     for field, value in asdict(data).items():
-        if len(value) > 200:
+        if len(value) > MAX_LENGTHS[field]:
             errors[field] = _l("That is too long.")
     if errors:
         raise InvalidAddress(errors)

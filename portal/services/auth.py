@@ -20,7 +20,7 @@ from portal.models import (
     UserSession,
     utcnow,
 )
-from portal.services import audit, notifications
+from portal.services import audit, contact, notifications
 from portal.services.actors import Actor
 from portal.services.errors import InvalidCredentials, InvalidToken
 from portal.services.passwords import verify_password
@@ -35,12 +35,8 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
-
-
 def find_customer_by_email(email: str) -> Customer | None:
-    return db.session.scalar(select(Customer).where(Customer.email == normalize_email(email)))
+    return db.session.scalar(select(Customer).where(Customer.email == contact.normalize_email(email)))
 
 
 # --- sign-in links ---------------------------------------------------------------------------
@@ -187,7 +183,7 @@ def sign_in_customer(
 @transactional
 def sign_in_staff(email: str, password: str, user_agent: str | None = None, request_id: str | None = None) -> Principal:
     """Deactivated members are refused exactly like a wrong password."""
-    staff = db.session.scalar(select(StaffUser).where(StaffUser.email == normalize_email(email)))
+    staff = db.session.scalar(select(StaffUser).where(StaffUser.email == contact.normalize_email(email)))
     usable = staff is not None and staff.active
     ok = verify_password(staff.password_hash if usable else None, password)
     if staff is not None:

@@ -268,9 +268,11 @@ def decline_offers(actor: Actor, attempt: CancelAttempt) -> None:
     _record(actor, attempt, "offers_declined")
 
 
-def confirm_options(subscription: Subscription) -> dict[str, date | None]:
-    """When the subscription would end for each choice, to show on the confirm step."""
-    return subscriptions.cancel_end_dates(subscription)
+def end_choices(subscription: Subscription) -> list[tuple[str, date | None]]:
+    """Each way of cancelling that fits now (in `CANCEL_MODES` order), with when it would end
+    (None for a date the subscriber picks)."""
+    ends = subscriptions.cancel_end_dates(subscription)
+    return [(mode, ends.get(mode)) for mode in subscriptions.CANCEL_MODES if mode != "period_end" or ends["period_end"]]
 
 
 @transactional

@@ -14,7 +14,6 @@ from portal.models import (
     Customer,
     IntervalUnit,
     Order,
-    OrderLine,
     OrderStatus,
     PaymentMethod,
     Product,
@@ -25,10 +24,11 @@ from portal.models import (
     SubscriptionStatus,
     Variant,
 )
-from portal.services import handoff, subscriptions
+from portal.services import contact, handoff, subscriptions
 from portal.services.actors import Actor
 from portal.services.clock import today
 from portal.services.passwords import hash_password
+from portal.services.subscriptions import storage
 from portal.services.uow import unit_of_work
 
 ROASTS = [
@@ -75,7 +75,13 @@ def _customer(
     existing = db.session.scalar(select(Customer).where(Customer.email == email))
     if existing is not None:
         return existing, False
-    customer = Customer(email=email, name=name, locale=locale, phone=phone)
+    customer = Customer(
+        email=email,
+        name=name,
+        locale=locale,
+        phone=phone,
+        phone_normalized=contact.normalize_phone(phone) if phone else None,
+    )
     db.session.add(customer)
     db.session.add(
         Address(
@@ -143,18 +149,7 @@ def _order(subscription: Subscription, scheduled_for: date, status: OrderStatus)
         shipping_minor=0,
         discount_minor=0,
     )
-    for item in subscription.items:
-        order.lines.append(
-            OrderLine(
-                variant=item.variant,
-                description=item.variant.display_name,
-                quantity=item.quantity,
-                unit_price_minor=item.unit_price_minor,
-                total_minor=item.line_total_minor,
-            )
-        )
-    order.subtotal_minor = sum(line.total_minor for line in order.lines)
-    order.total_minor = order.subtotal_minor + order.shipping_minor - order.discount_minor
+    storage.fill_order(order, tuple(storage.line_of(item) for item in subscription.items), 0)
     if status is OrderStatus.PAID:
         order.paid_at = datetime.combine(scheduled_for, time(8), ZoneInfo("UTC"))
     if status is OrderStatus.FAILED:

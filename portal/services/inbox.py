@@ -25,8 +25,7 @@ from portal.models import (
     StaffUser,
     utcnow,
 )
-from portal.models.customers import normalize_phone
-from portal.services import audit, handoff, notifications
+from portal.services import audit, contact, handoff, notifications
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
 from portal.services.lookup import get_or_404
@@ -46,11 +45,11 @@ class InvalidReply(DomainError):
 
 def _customer_for(channel: Channel, sender: str) -> Customer | None:
     if channel is Channel.EMAIL:
-        return db.session.scalar(select(Customer).where(Customer.email == sender.strip().lower()))
+        return db.session.scalar(select(Customer).where(Customer.email == contact.normalize_email(sender)))
     if channel is Channel.SMS:
-        wanted = normalize_phone(sender)
+        wanted = contact.normalize_phone(sender)
         return db.session.scalar(select(Customer).where(Customer.phone_normalized == wanted)) if wanted else None
-    return db.session.scalar(select(Customer).where(Customer.social_handle == sender.strip().lower()))
+    return db.session.scalar(select(Customer).where(Customer.social_handle == contact.normalize_handle(sender)))
 
 
 _CASE_REFERENCE = re.compile(r"\(\w+ (\d+)\)")

@@ -1,9 +1,12 @@
-"""Password hashing with argon2id."""
+"""Password hashing with argon2id, and what a new password must be."""
 
 from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import lazy_gettext as _l
+
+from portal.services.errors import DomainError
 
 _hasher = PasswordHasher()
 
@@ -11,14 +14,23 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("no-such-account")
 
 MIN_LENGTH = 10
+# Long enough for any passphrase, short enough that hashing stays cheap.
+MAX_LENGTH = 200
+
+
+class WeakPassword(DomainError):
+    code = "password_too_short"
 
 
 def hash_password(password: str) -> str:
+    """The hash of a new password; one outside the length rules is refused, whoever sets it."""
+    if not MIN_LENGTH <= len(password or "") <= MAX_LENGTH:
+        raise WeakPassword(_l("Use at least %(min)d characters.", min=MIN_LENGTH))
     return _hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _DUMMY_HASH, (password or "")[:MAX_LENGTH]) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.formatting import language_names
 from portal.models import Customer, TokenPurpose
-from portal.services import audit, auth, notifications
+from portal.services import audit, auth, contact, notifications
 from portal.services.actors import Actor
 from portal.services.errors import DomainError
 from portal.services.uow import transactional
@@ -35,7 +35,8 @@ def update_profile(actor: Actor, customer: Customer, *, name: str, phone: str, l
     name, phone = " ".join(name.split()), phone.strip()
     if not name:
         raise InvalidProfile(_l("Enter your name."))
-    if phone and not _PHONE.match(phone):
+    normalized = contact.normalize_phone(phone) if phone else None
+    if phone and (not _PHONE.match(phone) or normalized is None):
         raise InvalidProfile(_l("Enter a phone number with digits only, like +34 600 000 000."))
     if locale not in current_app.config["LANGUAGES"]:
         raise InvalidProfile(_l("Choose one of the languages offered."))
@@ -44,6 +45,7 @@ def update_profile(actor: Actor, customer: Customer, *, name: str, phone: str, l
     if before == after:
         return
     customer.name, customer.phone, customer.locale = name, phone or None, locale
+    customer.phone_normalized = normalized
     audit.record(
         actor,
         "profile.updated",
@@ -61,7 +63,7 @@ def update_profile(actor: Actor, customer: Customer, *, name: str, phone: str, l
 @transactional
 def request_email_change(actor: Actor, customer: Customer, new_email: str) -> None:
     """Nothing changes until the link sent to the new address is opened and confirmed."""
-    new_email = auth.normalize_email(new_email)
+    new_email = contact.normalize_email(new_email)
     if new_email == customer.email:
         raise InvalidProfile(_l("That is already your email address."), code="no_change")
     if db.session.scalar(select(Customer.id).where(Customer.email == new_email)) is not None:

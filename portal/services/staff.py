@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import StaffRole, StaffUser
-from portal.services import audit, auth
+from portal.services import audit, auth, contact
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, InvalidCredentials
 from portal.services.lookup import get_or_404
@@ -37,7 +37,7 @@ def get_staff(staff_id: int) -> StaffUser:
 
 @transactional
 def create_staff(actor: Actor, *, email: str, name: str, role: StaffRole, password: str) -> StaffUser:
-    email = auth.normalize_email(email)
+    email = contact.normalize_email(email)
     if db.session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
         raise StaffEmailTaken()
     staff = StaffUser(email=email, name=name.strip(), role=role, password_hash=hash_password(password))

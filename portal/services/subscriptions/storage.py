@@ -89,7 +89,8 @@ def load_plan(subscription: Subscription, ctx: Context) -> Plan:
     )
 
 
-def _fill_order(order: Order, lines: tuple[PlannedLine, ...], discount_minor: int) -> None:
+def fill_order(order: Order, lines: tuple[PlannedLine, ...], discount_minor: int) -> None:
+    """An order's lines and totals: the one place an order is priced."""
     order.lines = [
         OrderLine(
             variant_id=line.variant_id,
@@ -172,7 +173,7 @@ def write_plan(subscription: Subscription, plan: Plan, ctx: Context) -> None:
         elif _same_order(row, status, plan.lines, discount):
             continue
         row.status = status
-        _fill_order(row, plan.lines, discount)
+        fill_order(row, plan.lines, discount)
     for row in rows.values():
         db.session.delete(row)
     db.session.flush()

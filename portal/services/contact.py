@@ -1,0 +1,30 @@
+"""How email addresses, phone numbers and social handles are compared: one normal form each, used
+wherever one is stored or looked up (sign-in, profile, staff, inbound messages)."""
+
+from __future__ import annotations
+
+import phonenumbers
+from flask import current_app
+
+# Numbers are stored and matched in E.164 (+34600000001).
+PHONE_FORMAT = phonenumbers.PhoneNumberFormat.E164
+
+
+def normalize_email(email: str | None) -> str:
+    return (email or "").strip().lower()
+
+
+def normalize_handle(handle: str | None) -> str:
+    return (handle or "").strip().lower()
+
+
+def normalize_phone(raw: str | None) -> str | None:
+    """The number in E.164, reading a national number ("600 000 001") as the merchant's
+    country's; None when it cannot be a phone number."""
+    try:
+        number = phonenumbers.parse(raw or "", current_app.config["MERCHANT_COUNTRY"])
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, PHONE_FORMAT)

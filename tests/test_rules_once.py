@@ -1,0 +1,146 @@
+"""Each shared rule has one home: these tests reach it from two callers and expect one answer."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import Case, Customer, StaffRole, Subscription, SubscriptionStatus
+from portal.services import customers, staff, subscriptions
+from portal.services.actors import Actor
+from portal.services.passwords import MIN_LENGTH, WeakPassword
+from portal.services.subscriptions.rules import MAX_QUANTITY
+from tests import factories
+from tests.conftest import TODAY, csrf_token
+from tests.helpers import form_fields, sign_in_customer, sign_in_staff
+
+pytestmark = pytest.mark.usefixtures("fixed_today")
+
+
+@pytest.fixture
+def subscriber(app, client):
+    with app.app_context():
+        customer = factories.customer("rules@example.com", name="Rui Rules")
+        sub = factories.subscription(customer, next_order_date=TODAY + timedelta(days=10))
+        subscriptions.roll_forward()
+        sub_id = sub.id
+    sign_in_customer(app, client, "rules@example.com")
+    return sub_id
+
+
+def test_quantity_limit_is_the_same_for_subscriber_and_agent(app, client, subscriber):
+    page = client.get(f"/subscriptions/{subscriber}/swap")
+    too_many = client.post(
+        f"/subscriptions/{subscriber}/swap",
+        data={**form_fields(page.text, "action-form"), "quantity": str(MAX_QUANTITY + 1)},
+    )
+    assert too_many.status_code == 400 and f"Choose a quantity from 1 to {MAX_QUANTITY}." in too_many.text
+    with app.app_context():
+        factories.staff(StaffRole.AGENT, "quantity-agent@staff.example")
+        customer = db.session.scalar(select(Customer).where(Customer.email == "rules@example.com"))
+        case = Case(
+            customer_id=customer.id,
+            sender=customer.email,
+            channel="portal",
+            issue_type="other",
+            subject="Help",
+            snapshot={},
+        )
+        db.session.add(case)
+        db.session.commit()
+        case_id = case.id
+    console = app.test_client()
+    sign_in_staff(console, "quantity-agent@staff.example")
+    fields = form_fields(console.get(f"/console/cases/{case_id}").text, "swap-form")
+    refused = console.post(f"/console/cases/{case_id}/swap", data={**fields, "quantity": str(MAX_QUANTITY + 1)})
+    assert refused.status_code == 400
+    with app.app_context():
+        assert db.session.get(Subscription, subscriber).items[0].quantity == 1
+
+
+def test_password_minimum_holds_in_the_services_whoever_calls(app):
+    with app.app_context():
+        admin = factories.staff(StaffRole.ADMIN)
+        with pytest.raises(WeakPassword):
+            staff.create_staff(
+                Actor.for_staff(admin),
+                email="new@staff.example",
+                name="New",
+                role=StaffRole.AGENT,
+                password="x" * (MIN_LENGTH - 1),
+            )
+        customer = factories.customer("pw-rule@example.com")
+        with pytest.raises(WeakPassword):
+            customers.set_password(customer, None, "short", session_token="none")
+        assert db.session.get(Customer, customer.id).password_hash is None
+
+
+def test_a_national_phone_number_matches_the_international_one(app, client, subscriber):
+    page = client.get("/profile")
+    saved = client.post(
+        "/profile",
+        data={"csrf_token": csrf_token(page.text), "name": "Rui Rules", "phone": "600 000 001", "locale": "en"},
+    )
+    assert saved.status_code == 302
+    with app.app_context():
+        assert (
+            db.session.scalar(select(Customer.phone_normalized).where(Customer.email == "rules@example.com"))
+            == "+34600000001"
+        )
+        from portal.models import Channel
+        from portal.services import inbox
+
+        case = inbox.receive(Channel.SMS, "+34 600 000 001", "Is my box coming?", "sms:rules-1")
+        assert db.session.get(Customer, case.customer_id).email == "rules@example.com"
+
+
+def test_email_addresses_match_however_they_are_written(app, subscriber):
+    from portal.models import Channel
+    from portal.services import auth, inbox
+
+    with app.app_context():
+        assert auth.find_customer_by_email("  RULES@Example.com ").email == "rules@example.com"
+        case = inbox.receive(Channel.EMAIL, "Rules@EXAMPLE.com", "Hello", "email:rules-1", subject="Hi")
+        assert case.customer_id == auth.find_customer_by_email("rules@example.com").id
+
+
+def test_address_lengths_agree_between_the_form_and_the_service(app, client, subscriber):
+    page = client.get(f"/subscriptions/{subscriber}/address")
+    fields = {**form_fields(page.text, "address-form"), "city": "x" * 101}
+    assert client.post(f"/subscriptions/{subscriber}/address", data=fields).status_code == 400
+    from portal.services import addresses
+
+    with app.app_context(), pytest.raises(addresses.InvalidAddress) as refused:
+        addresses.validate(
+            addresses.AddressInput(
+                name="A", line1="B 1", line2="", city="x" * 101, region="", postal_code="28013", country="ES"
+            )
+        )
+    assert set(refused.value.errors) == {"city"}
+
+
+def test_what_a_status_allows_is_what_the_page_offers(app, client, subscriber):
+    with app.app_context():
+        sub = db.session.get(Subscription, subscriber)
+        sub.status = SubscriptionStatus.CANCELLED
+        db.session.commit()
+    page = client.get(f"/subscriptions/{subscriber}").text
+    assert "Reactivate" in page and "Pause deliveries" not in page and "Change address" not in page
+    fields = form_fields(client.get(f"/subscriptions/{subscriber}/reactivate").text, "actions-row")
+    assert client.post(f"/subscriptions/{subscriber}/pause", data={**fields, "length": "1"}).status_code == 422
+
+
+def test_the_role_hierarchy_decides_the_console_navigation(app):
+    with app.app_context():
+        for role in StaffRole:
+            factories.staff(role, f"{role.value}-nav@staff.example")
+    seen = {}
+    for role in StaffRole:
+        browser = app.test_client()
+        sign_in_staff(browser, f"{role.value}-nav@staff.example")
+        page = browser.get("/console/").text
+        seen[role] = ("/console/approvals" in page, "/admin/staff" in page)
+    assert seen == {StaffRole.AGENT: (False, False), StaffRole.MANAGER: (True, False), StaffRole.ADMIN: (True, True)}
