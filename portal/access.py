@@ -8,6 +8,12 @@ from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
 from portal.models import StaffRole
+from portal.web import request_id
+
+
+def current_actor():
+    """Who is acting in this request, with its request id, for the services' audit trail."""
+    return current_user.actor(request_id())
 
 
 def _to_login(endpoint: str):

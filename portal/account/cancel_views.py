@@ -6,18 +6,13 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.access import customer_required
+from portal.access import current_actor, customer_required
 from portal.account.forms import ActionForm, CancelConfirmForm, CancelOfferForm, CancelReasonForm
 from portal.account.views import bp
 from portal.formatting import LazyDate
 from portal.forms import show_error
 from portal.services import account, cancel_reasons, cancellation, policy
 from portal.services.errors import ConcurrentChange, DomainError
-from portal.web import request_id
-
-
-def _actor():
-    return current_user.actor(request_id())
 
 
 def _load(subscription_id: int, attempt_id: int | None = None):
@@ -41,7 +36,7 @@ def cancel_reason(subscription_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            attempt = cancellation.start(_actor(), subscription, form.reason.data, form.details.data or "")
+            attempt = cancellation.start(current_actor(), subscription, form.reason.data, form.details.data or "")
         except DomainError as error:
             status = show_error(form.reason, error)
         else:
@@ -60,12 +55,12 @@ def cancel_offers(subscription_id: int, attempt_id: int):
     if form.validate_on_submit():
         try:
             if request.form.get("decline"):
-                cancellation.decline_offers(_actor(), attempt)
+                cancellation.decline_offers(current_actor(), attempt)
                 return redirect(
                     url_for("account.cancel_confirm", subscription_id=subscription.id, attempt_id=attempt.id)
                 )
             kind = cancellation.accept_offer(
-                _actor(),
+                current_actor(),
                 attempt,
                 subscription,
                 request.form.get("offer", type=int, default=-1),
@@ -118,7 +113,9 @@ def cancel_confirm(subscription_id: int, attempt_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            cancellation.confirm(_actor(), attempt, subscription, form.mode.data, form.on_date.data, form.version.data)
+            cancellation.confirm(
+                current_actor(), attempt, subscription, form.mode.data, form.on_date.data, form.version.data
+            )
         except ConcurrentChange as error:
             flash(error.message, "error")
             return redirect(url_for("account.subscription", subscription_id=subscription.id)), 303

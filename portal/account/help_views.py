@@ -6,17 +6,13 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.access import customer_required
+from portal.access import current_actor, customer_required
 from portal.account.forms import CaseReplyForm, HelpForm
 from portal.account.views import bp
 from portal.forms import show_error
 from portal.services import handoff
 from portal.services.errors import DomainError
-from portal.web import request_id, safe_next
-
-
-def _actor():
-    return current_user.actor(request_id())
+from portal.web import safe_next
 
 
 @bp.route("/help", methods=["GET", "POST"])
@@ -32,7 +28,7 @@ def help_request():
     if form.validate_on_submit():
         try:
             case = handoff.open_case(
-                _actor(),
+                current_actor(),
                 current_user.customer,
                 issue_type=form.topic.data,
                 message=form.message.data,
@@ -63,7 +59,7 @@ def case(case_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            handoff.customer_reply(_actor(), current_user.customer, found, form.body.data)
+            handoff.customer_reply(current_actor(), current_user.customer, found, form.body.data)
         except DomainError as error:
             status = show_error(form.body, error)
         else:

@@ -6,16 +6,12 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.access import customer_required
+from portal.access import current_actor, customer_required
 from portal.account.views import bp
 from portal.auth.forms import ConfirmForm
 from portal.services import account, payments
 from portal.services.errors import DomainError
-from portal.web import allow_payment_provider, request_id
-
-
-def _actor():
-    return current_user.actor(request_id())
+from portal.web import allow_payment_provider
 
 
 @bp.route("/payment")
@@ -47,7 +43,7 @@ def add_card():
         flash(_("The card could not be saved. Please try again."), "error")
         return redirect(url_for("account.payment")), 303
     try:
-        paid = payments.add_card_and_retry(_actor(), current_user.customer, setup_intent)
+        paid = payments.add_card_and_retry(current_actor(), current_user.customer, setup_intent)
     except DomainError as error:
         flash(error.message, "error")
         return redirect(url_for("account.payment")), 303
@@ -70,7 +66,7 @@ def _report_retries(outcomes) -> None:
 @customer_required
 def default_card(method_id: int):
     if ConfirmForm().validate_on_submit():
-        payments.set_default_card(_actor(), current_user.customer, method_id)
+        payments.set_default_card(current_actor(), current_user.customer, method_id)
         flash(_("Default card changed."), "success")
     return redirect(url_for("account.payment"))
 
@@ -80,7 +76,7 @@ def default_card(method_id: int):
 def remove_card(method_id: int):
     if ConfirmForm().validate_on_submit():
         try:
-            payments.remove_card(_actor(), current_user.customer, method_id)
+            payments.remove_card(current_actor(), current_user.customer, method_id)
         except (payments.DefaultCardInUse, payments.PaymentProblem) as error:
             flash(error.message, "error")
             return redirect(url_for("account.payment")), 303
@@ -92,7 +88,7 @@ def remove_card(method_id: int):
 @customer_required
 def retry_payment():
     if ConfirmForm().validate_on_submit():
-        outcomes = payments.retry_failed_orders(_actor(), current_user.customer)
+        outcomes = payments.retry_failed_orders(current_actor(), current_user.customer)
         if not outcomes:
             flash(_("There is no payment to make right now."), "success")
         _report_retries(outcomes)

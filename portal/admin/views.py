@@ -7,9 +7,8 @@ from decimal import Decimal
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
-from portal.access import staff_required
+from portal.access import current_actor, staff_required
 from portal.admin.forms import (
     PolicyForm,
     StaffCreateForm,
@@ -23,7 +22,6 @@ from portal.services import cancel_reasons as reason_service
 from portal.services import catalog, policy
 from portal.services import staff as staff_service
 from portal.services.errors import DomainError
-from portal.web import request_id
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -36,7 +34,7 @@ def staff():
     if form.validate_on_submit():
         try:
             staff_service.create_staff(
-                current_user.actor(request_id()),
+                current_actor(),
                 email=form.email.data,
                 name=form.name.data,
                 role=StaffRole(form.role.data),
@@ -68,7 +66,7 @@ def change_role(staff_id: int):
         flash(_("Choose one of the listed roles."), "error")
         return _staff_page(StaffCreateForm(formdata=None), 400)
     try:
-        staff_service.change_role(current_user.actor(request_id()), member, StaffRole(form.role.data))
+        staff_service.change_role(current_actor(), member, StaffRole(form.role.data))
     except DomainError as error:
         flash(error.message, "error")
         return _staff_page(StaffCreateForm(formdata=None), error.status)
@@ -94,7 +92,7 @@ def policies():
     status = 200
     if form.validate_on_submit():
         try:
-            policy.update(current_user.actor(request_id()), **form.values())
+            policy.update(current_actor(), **form.values())
         except DomainError as error:
             flash(error.message, "error")
             status = error.status
@@ -133,7 +131,7 @@ def product_swaps(product_id: int):
     if not form.validate_on_submit():
         flash(_("Choose from the listed products."), "error")
         return _products_page(400)
-    policy.set_swap_targets(current_user.actor(request_id()), product, set(form.targets.data))
+    policy.set_swap_targets(current_actor(), product, set(form.targets.data))
     flash(_("Swap options for %(product)s saved.", product=product.name), "success")
     return redirect(url_for("admin.products"))
 
@@ -175,7 +173,7 @@ def cancel_reasons():
         if form.validate_on_submit():
             try:
                 reason_service.save_reason(
-                    current_user.actor(request_id()),
+                    current_actor(),
                     code=form.code.data,
                     labels=form.labels(),
                     position=form.position.data,

@@ -9,7 +9,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.access import staff_required
+from portal.access import current_actor, staff_required
 from portal.auth.forms import ConfirmForm
 from portal.console.forms import (
     ActOnBehalfForm,
@@ -250,7 +250,7 @@ def act(case_id: int):
         return _case_page(case, 400)
     subscription = account.get_subscription(customer, form.subscription_id.data)
     try:
-        agent_actions.act(current_user.actor(request_id()), subscription, form.action.data)
+        agent_actions.act(current_actor(), subscription, form.action.data)
     except DomainError as error:
         flash(error.message, "error")
         return _case_page(case, error.status)
@@ -277,7 +277,7 @@ def swap(case_id: int):
         raise NotFound()
     try:
         actions.perform(
-            current_user.actor(request_id()),
+            current_actor(),
             subscription,
             "swap",
             subscription.version,
@@ -302,9 +302,7 @@ def address(case_id: int):
         return _case_page(case, 400)
     data = form.address_input()
     try:
-        addresses.change_shipping_address(
-            current_user.actor(request_id()), customer, data, form.subscription_id.data or None
-        )
+        addresses.change_shipping_address(current_actor(), customer, data, form.subscription_id.data or None)
     except addresses.InvalidAddress as error:
         flash(" ".join(str(message) for message in error.errors.values()), "error")
         return _case_page(case, 400)
@@ -328,9 +326,7 @@ def refund(case_id: int):
         return _case_page(case, 400)
     order = account.get_order(customer, form.order_id.data)
     try:
-        payments.refund(
-            current_user.actor(request_id()), order, _to_minor(form.amount.data, order.currency), form.reason.data
-        )
+        payments.refund(current_actor(), order, _to_minor(form.amount.data, order.currency), form.reason.data)
     except DomainError as error:
         flash(error.message, "error")
         return _case_page(case, error.status)
