@@ -6,8 +6,11 @@ from portal.billing import stripe_gateway as gateway
 from portal.models import Customer
 from portal.services import payments
 from portal.services.actors import Actor
+from tests.helpers import real_year
 
 GOOD, DECLINE = "4242424242424242", "4000000000000341"
+# The provider checks expiry against the real date, not the tests' frozen one.
+CARD_EXPIRY_YEAR = real_year() + 3
 
 
 def add_card(customer: Customer, number: str) -> None:
@@ -20,7 +23,7 @@ def add_card(customer: Customer, number: str) -> None:
         params={
             "payment_method_data": {
                 "type": "card",
-                "card": {"number": number, "exp_month": 12, "exp_year": 2031, "cvc": "123"},
+                "card": {"number": number, "exp_month": 12, "exp_year": CARD_EXPIRY_YEAR, "cvc": "123"},
             }
         },
     )

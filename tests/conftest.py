@@ -4,13 +4,10 @@ an SMTP server on loopback, and a live server for the browser tests."""
 from __future__ import annotations
 
 import os
-import re
-import socket
 import threading
-import time
-from datetime import date
 
 import pytest
+import time_machine
 from aiosmtpd.controller import Controller
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
@@ -18,6 +15,7 @@ from werkzeug.serving import make_server
 
 from portal import create_app
 from portal.extensions import db, limiter
+from tests.helpers import TODAY, Calendar, at_ten, free_port, wait_for
 
 POSTGRES_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
 ON_POSTGRES = bool(POSTGRES_URL)
@@ -97,14 +95,6 @@ def client(app):
     return app.test_client()
 
 
-def csrf_token(html: str) -> str:
-    match = re.search(r'name="(?:[\w-]+-)?csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'name="csrf_token" value="([^"]+)"', html
-    )
-    assert match, "page has no CSRF token"
-    return match.group(1)
-
-
 # --- email ---------------------------------------------------------------------------------------
 
 
@@ -117,12 +107,6 @@ class Mailbox:
 
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -156,27 +140,19 @@ def live_server(app):
     thread.join(timeout=5)
 
 
-def wait_for(predicate, timeout: float = 5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
-
-
-# --- a fixed "today" in the merchant's calendar ----------------------------------------------------
-
-TODAY = date(2030, 1, 7)
+# --- a fixed "today" -----------------------------------------------------------------------------
 
 
 @pytest.fixture
-def fixed_today(monkeypatch):
-    """Schedules, cut-offs and windows are counted from this date; tests may move it further."""
-    from portal.services import clock
+def calendar():
+    """The clock stands at TODAY, 10:00 in the merchant's timezone, for dates and timestamps alike
+    (time-machine), and ticks from there; `calendar.move_to(day)` moves it to another day."""
+    with time_machine.travel(at_ten(TODAY), tick=True) as traveller:
+        yield Calendar(traveller)
 
-    monkeypatch.setattr(clock, "today", lambda: TODAY)
+
+@pytest.fixture
+def fixed_today(calendar):
     return TODAY
 
 

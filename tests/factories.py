@@ -60,7 +60,7 @@ def customer(
                 brand="visa",
                 last4="4242",
                 exp_month=4,
-                exp_year=2031,
+                exp_year=date.today().year + 1,
                 is_default=True,
             )
         )

@@ -1,13 +1,21 @@
-"""Signing in through the real flows, as a browser would."""
+"""What tests share: signing in through the real flows, reading forms as a browser would, free
+ports and waiting, and the calendar the tests live in."""
 
 from __future__ import annotations
 
+import re
+import socket
+import time
+from datetime import date, datetime
+from datetime import time as clock_time
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import time_machine
 
 from portal.services import auth
 from portal.services.actors import Actor
-from tests.conftest import csrf_token
 from tests.factories import STAFF_PASSWORD
 
 
@@ -89,3 +97,56 @@ def run_action(client, path: str, data: dict | None = None):
             return preview, None
     confirm = client.post(path, data=form_fields(preview.text, "actions-row"))
     return preview, confirm
+
+
+# --- pages and servers --------------------------------------------------------------------------------
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="(?:[\w-]+-)?csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float = 5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+# --- the calendar -------------------------------------------------------------------------------------
+
+TODAY = date(2030, 1, 7)
+MERCHANT_TIME = clock_time(10, 0)
+
+
+def at_ten(day: date) -> datetime:
+    """10:00 on `day` in the merchant's timezone: the same day in UTC as in the shop."""
+    return datetime.combine(day, MERCHANT_TIME, tzinfo=ZoneInfo("Europe/Madrid"))
+
+
+class Calendar:
+    def __init__(self, traveller):
+        self.traveller = traveller
+
+    def move_to(self, day: date) -> None:
+        self.traveller.move_to(at_ten(day))
+
+
+def real_year() -> int:
+    """This year outside the frozen clock: card expiry dates are checked by the payment provider."""
+    if time_machine.escape_hatch.is_travelling():
+        return time_machine.escape_hatch.datetime.datetime.now().year
+    return datetime.now().year

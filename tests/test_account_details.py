@@ -10,10 +10,9 @@ from sqlalchemy import select
 from portal import create_app
 from portal.extensions import db
 from portal.models import AuditEvent, Customer, OutboxEmail, StaffRole, Subscription
-from portal.services import clock, policy, subscriptions
+from portal.services import policy, subscriptions
 from tests import factories
-from tests.conftest import csrf_token
-from tests.helpers import form_fields, sign_in_customer, sign_in_staff
+from tests.helpers import csrf_token, form_fields, sign_in_customer, sign_in_staff
 
 ADDRESS = {
     "name": "Ana Ruiz",
@@ -157,8 +156,7 @@ def test_sign_in_links_cannot_change_email_and_back(app, client, two_subs):
     assert client.get(f"/profile/email/{token}").status_code == 400
 
 
-def test_admin_edits_policies_and_they_apply(app, monkeypatch):
-    monkeypatch.setattr(clock, "today", lambda: date(2030, 1, 7))
+def test_admin_edits_policies_and_they_apply(app, fixed_today):
     with app.app_context():
         factories.staff(StaffRole.ADMIN, "owner@example.com")
         factories.staff(StaffRole.MANAGER, "mgr@example.com")

@@ -19,11 +19,10 @@ from portal.models import (
     SubscriptionStatus,
     utcnow,
 )
-from portal.services import clock, policy, subscriptions
+from portal.services import policy, subscriptions
 from portal.services.actors import Actor
 from tests import factories
-from tests.conftest import TODAY, csrf_token
-from tests.helpers import form_fields, sign_in_customer, sign_in_staff
+from tests.helpers import TODAY, csrf_token, form_fields, sign_in_customer, sign_in_staff
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 
@@ -196,7 +195,7 @@ def _keep(client, sub_id):
     return run_action(client, f"/subscriptions/{sub_id}/keep")
 
 
-def test_cancel_on_a_date_and_the_job_ends_it(app, client_in, sub):
+def test_cancel_on_a_date_and_the_job_ends_it(app, client_in, sub, calendar):
     response = _give_reason(client_in, sub, "other")
     declined = _post_offer(client_in, response, decline=True)
     too_late = _confirm(client_in, declined.location, "date", "2031-06-01")
@@ -207,7 +206,7 @@ def test_cancel_on_a_date_and_the_job_ends_it(app, client_in, sub):
     assert [when for when, _, _ in _upcoming(app, sub)] == [date(2030, 1, 17), date(2030, 1, 31)]
     runner = app.test_cli_runner()
     assert runner.invoke(args=["jobs", "run", "cancellations"]).output.strip() == "cancellations: 0"
-    clock.today = lambda: date(2030, 2, 1)
+    calendar.move_to(date(2030, 2, 1))
     assert runner.invoke(args=["jobs", "run", "cancellations"]).output.strip() == "cancellations: 1"
     assert runner.invoke(args=["jobs", "run", "cancellations"]).output.strip() == "cancellations: 0"
     assert _subscription(app, sub).status is SubscriptionStatus.CANCELLED

@@ -26,8 +26,7 @@ from portal.models import (
 )
 from portal.services import inbox, subscriptions
 from tests import factories
-from tests.conftest import TODAY, csrf_token
-from tests.helpers import form_fields, sign_in_customer, sign_in_staff
+from tests.helpers import TODAY, csrf_token, form_fields, sign_in_customer, sign_in_staff
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 

@@ -18,8 +18,7 @@ from portal.models import (
     SubscriptionStatus,
     Variant,
 )
-from tests.conftest import csrf_token
-from tests.helpers import sign_in_staff
+from tests.helpers import csrf_token, sign_in_staff
 
 
 def _counts():

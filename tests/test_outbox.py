@@ -11,7 +11,7 @@ from portal.models import OutboxEmail, utcnow
 from portal.services import auth, notifications
 from portal.services.actors import Actor
 from tests import factories
-from tests.conftest import free_port
+from tests.helpers import free_port
 
 
 def test_email_is_in_the_customers_language(app, smtp, ctx):

@@ -26,9 +26,8 @@ from portal.services.actors import Actor
 from portal.services.errors import DomainError
 from portal.services.payments import charging
 from tests import factories
-from tests.billing import DECLINE, GOOD, add_card, payment_intents
-from tests.conftest import TODAY, csrf_token
-from tests.helpers import sign_in_customer
+from tests.billing import CARD_EXPIRY_YEAR, DECLINE, GOOD, add_card, payment_intents
+from tests.helpers import TODAY, csrf_token, sign_in_customer
 
 pytestmark = pytest.mark.usefixtures("fixed_today", "localstripe")
 
@@ -169,7 +168,7 @@ def test_card_page_lists_sets_default_and_removes(app, client, due):
     sign_in_customer(app, client, "payer@example.com")
     page = client.get("/payment")
     assert page.status_code == 200
-    assert "ending in 4444, expires 12/2031 · <strong>Default</strong>" in page.text
+    assert f"ending in 4444, expires 12/{CARD_EXPIRY_YEAR} · <strong>Default</strong>" in page.text
     assert "Visa ending in 4242" in page.text
     assert app.config["LOCALSTRIPE_URL"] in page.headers["Content-Security-Policy"]
     assert "/js.stripe.com/v3/" in page.text and 'data-client-secret="seti_' in page.text

@@ -14,8 +14,7 @@ from portal.services.actors import Actor
 from portal.services.passwords import MIN_LENGTH, WeakPassword
 from portal.services.subscriptions.rules import MAX_QUANTITY
 from tests import factories
-from tests.conftest import TODAY, csrf_token
-from tests.helpers import form_fields, sign_in_customer, sign_in_staff
+from tests.helpers import TODAY, csrf_token, form_fields, sign_in_customer, sign_in_staff
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 

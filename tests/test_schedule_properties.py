@@ -30,13 +30,13 @@ from portal.models import (
     SubscriptionStatus,
     Variant,
 )
-from portal.services import actions, clock, payments, subscriptions
+from portal.services import actions, payments, subscriptions
 from portal.services import policy as policy_service
 from portal.services.actors import Actor
 from portal.services.errors import DomainError
 from portal.services.subscriptions.schedule import add_interval
 from tests import factories
-from tests.conftest import TODAY
+from tests.helpers import TODAY
 
 ACTOR = Actor.system("property test")
 INTERVALS = [
@@ -59,12 +59,13 @@ def _wipe() -> None:
 class Schedule(RuleBasedStateMachine):
     """One subscription; `today` moves forward; the model remembers what the subscriber asked."""
 
-    app = None
+    calendar = None
     day = [TODAY]
 
     @initialize()
     def subscribe(self):
         self.day[0] = TODAY
+        self.calendar.move_to(TODAY)
         customer = factories.customer(with_card=False)
         sub = factories.subscription(customer, price_minor=1500, next_order_date=TODAY + timedelta(days=5))
         other = Variant(
@@ -243,6 +244,7 @@ class Schedule(RuleBasedStateMachine):
     @rule(days=st.integers(1, 20))
     def days_pass(self, days):
         self.day[0] = self.today + timedelta(days=days)
+        self.calendar.move_to(self.today)
         payments.run_renewals()
         subscriptions.resume_due()
         subscriptions.end_due()
@@ -286,8 +288,8 @@ class Schedule(RuleBasedStateMachine):
 
 
 @pytest.mark.usefixtures("ctx")
-def test_schedule_invariants_hold_for_any_sequence(app, monkeypatch):
-    monkeypatch.setattr(clock, "today", lambda: Schedule.day[0])
+def test_schedule_invariants_hold_for_any_sequence(app, calendar):
+    Schedule.calendar = calendar
     Schedule.TestCase.settings = settings(
         # SCHEDULE_EXAMPLES=500 searches deeper (and at random) than the suite's fixed run.
         max_examples=int(os.environ.get("SCHEDULE_EXAMPLES", 40)),

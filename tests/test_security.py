@@ -6,8 +6,7 @@ import pytest
 
 from portal import create_app
 from tests import factories
-from tests.conftest import csrf_token
-from tests.helpers import sign_in_customer, sign_in_url
+from tests.helpers import csrf_token, sign_in_customer, sign_in_url
 
 
 def test_post_without_csrf_token_is_rejected(app, client):

@@ -7,8 +7,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import StaffRole, UserSession
 from tests import factories
-from tests.conftest import csrf_token
-from tests.helpers import sign_in_customer, sign_in_staff
+from tests.helpers import csrf_token, sign_in_customer, sign_in_staff
 
 
 def _copy_cookies(source, target) -> None:

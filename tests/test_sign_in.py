@@ -11,8 +11,7 @@ from portal.extensions import db
 from portal.models import AuditEvent, LoginToken, OutboxEmail, utcnow
 from portal.services import notifications
 from tests import factories
-from tests.conftest import csrf_token
-from tests.helpers import sign_in_url
+from tests.helpers import csrf_token, sign_in_url
 
 
 def _request_link(client, email: str, next_path: str = ""):

@@ -19,11 +19,10 @@ from portal.models import (
     SubscriptionStatus,
     Variant,
 )
-from portal.services import actions, clock, policy, subscriptions
+from portal.services import actions, policy, subscriptions
 from portal.services.actors import Actor
 from tests import factories
-from tests.conftest import TODAY
-from tests.helpers import form_fields, run_action, sign_in_customer
+from tests.helpers import TODAY, form_fields, run_action, sign_in_customer
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 
@@ -124,12 +123,12 @@ def test_pause_needs_a_choice_and_a_date_for_date_pauses(signed_in, sub):
     assert not_offered.status_code == 400
 
 
-def test_auto_resume_job_is_idempotent(app, signed_in, sub):
+def test_auto_resume_job_is_idempotent(app, signed_in, sub, calendar):
     run_action(signed_in, f"/subscriptions/{sub}/pause", {"length": "1"})
     with app.app_context():
         resume_on = _sub(app, sub).paused_until
     assert app.test_cli_runner().invoke(args=["jobs", "run", "auto-resume"]).output.strip() == "auto-resume: 0"
-    clock.today = lambda: resume_on  # the fixture's monkeypatch restores it
+    calendar.move_to(resume_on)
     assert app.test_cli_runner().invoke(args=["jobs", "run", "auto-resume"]).output.strip() == "auto-resume: 1"
     assert app.test_cli_runner().invoke(args=["jobs", "run", "auto-resume"]).output.strip() == "auto-resume: 0"
     with app.app_context():
@@ -333,7 +332,7 @@ def test_other_customers_ids_are_404_on_every_action(app, client, sub):
         factories.subscription(factories.customer("intruder@example.com"))
         victim_order = _order_id(app, sub, date(2030, 1, 17))
     sign_in_customer(app, client, "intruder@example.com")
-    from tests.conftest import csrf_token
+    from tests.helpers import csrf_token
 
     token = csrf_token(client.get("/").text)
     paths = [
@@ -356,10 +355,11 @@ def test_unknown_action_is_404(signed_in, sub):
     assert signed_in.get(f"/subscriptions/{sub}/explode").status_code == 404
 
 
-def test_activity_page_shows_who_did_what(app, signed_in, sub):
+def test_activity_page_shows_who_did_what(app, signed_in, sub, calendar):
     run_action(signed_in, f"/subscriptions/{sub}/pause", {"length": "1"})
-    clock.today = lambda: date(2030, 3, 1)
+    calendar.move_to(date(2030, 3, 1))
     app.test_cli_runner().invoke(args=["jobs", "run", "auto-resume"])
+    sign_in_customer(app, signed_in, "sub@example.com")  # two months on, the old session has expired
     page = signed_in.get("/activity").text
     assert "Paused the subscription" in page and "Resumed the subscription as planned" in page
     assert "You" in page and "Automatically" in page
@@ -411,14 +411,14 @@ def test_pause_preview_shows_when_deliveries_resume(signed_in, sub):
     assert ">None<" not in preview.text
 
 
-def test_schedule_job_adds_nothing_before_an_end_at_the_paid_period(app, signed_in, sub):
+def test_schedule_job_adds_nothing_before_an_end_at_the_paid_period(app, signed_in, sub, calendar):
     run_action(signed_in, f"/subscriptions/{sub}/reschedule", {"new_date": "2030-01-25"})
     with app.app_context():
         subscription = _sub(app, sub)
         actions.perform(Actor.system("test"), subscription, "cancel", subscription.version, mode="period_end")
     assert _upcoming(app, sub) == []
     for day in (TODAY, TODAY + timedelta(days=3), TODAY + timedelta(days=10)):
-        clock.today = lambda day=day: day  # the fixture's monkeypatch restores it
+        calendar.move_to(day)
         with app.app_context():
             assert subscriptions.roll_forward() == 0
         assert _upcoming(app, sub) == []
