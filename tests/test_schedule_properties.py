@@ -77,7 +77,7 @@ class Schedule(RuleBasedStateMachine):
         )
         db.session.add(other)
         db.session.commit()
-        payments.add_credit(ACTOR, customer, 10**12, "EUR", "covers every order")
+        payments.add_credit(ACTOR, customer, 10**9, "EUR", "covers every order")
         db.session.commit()
         self.sub_id = sub.id
         self.variants = [sub.items[0].variant_id, other.id]
