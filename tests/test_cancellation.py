@@ -17,6 +17,7 @@ from portal.models import (
     StaffRole,
     Subscription,
     SubscriptionStatus,
+    Variant,
     utcnow,
 )
 from portal.services import policy, subscriptions
@@ -366,3 +367,35 @@ def test_merchant_edits_reasons_in_every_language(app, client):
         factories.staff(StaffRole.MANAGER, "m@example.com")
     sign_in_staff(manager, "m@example.com")
     assert manager.get("/admin/cancellation").status_code == 403
+
+
+def test_a_swap_offer_is_another_product_that_costs_no_more(app, client_in, sub):
+    with app.app_context():
+        current = db.session.get(Subscription, sub).items[0].variant
+        bigger = Variant(product_id=current.product_id, name="1 kg", sku="SAME-1K", price_minor=3900, currency="EUR")
+        dearer, cheaper = factories.variant(price_minor=1300), factories.variant(price_minor=1100)
+        db.session.add(bigger)
+        db.session.commit()
+        policy.set_swap_targets(Actor.system("test"), current.product, {dearer.product_id, cheaper.product_id})
+        cheaper_name, cheaper_id = cheaper.display_name, cheaper.id
+    response = _give_reason(client_in, sub, "did_not_like")
+    page = " ".join(client_in.get(response.location).text.split())
+    assert f"Try {cheaper_name} instead" in page
+    assert "€11.00 per delivery instead of €12.00." in page
+    assert "Your next payment is €11.00 on Jan 17, 2030." in page
+    assert _attempt(app).offers_shown[0]["variant_id"] == cheaper_id
+    with app.app_context():
+        db.session.delete(db.session.get(Variant, cheaper_id))
+        db.session.commit()
+    # Only a bigger size of the same coffee or a dearer one is left: no swap is offered.
+    again = _give_reason(client_in, sub, "did_not_like")
+    assert [o["type"] for o in _attempt(app).offers_shown] == ["talk"]
+    assert "Try " not in client_in.get(again.location).text
+
+
+def test_each_offer_says_plainly_what_it_costs(app, client_in, sub):
+    response = _give_reason(client_in, sub, "not_using")
+    page = " ".join(client_in.get(response.location).text.split())
+    assert "No deliveries and nothing to pay until Jan 31, 2030." in page
+    assert "Nothing to pay on Jan 17, 2030. Your next payment is €12.00 on Jan 31, 2030." in page
+    assert "— ·" not in page and "Next order: —" not in page

@@ -56,8 +56,12 @@ def _catalogue(locale: str):
 
 
 def test_extraction_reads_code_templates_and_emails(extracted):
-    assert {"Pause deliveries", "Skip to content", "Your sign-in link for %(merchant)s",
-            ("Every week", "Every %(num)d weeks")} <= extracted
+    assert {
+        "Pause deliveries",
+        "Skip to content",
+        "Your sign-in link for %(merchant)s",
+        ("Every week", "Every %(num)d weeks"),
+    } <= extracted
 
 
 @pytest.mark.parametrize("locale", ["en", "es", "de"])

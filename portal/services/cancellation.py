@@ -33,7 +33,7 @@ from portal.services.actors import Actor
 from portal.services.cancel_reasons import DEFAULT_DISCOUNT
 from portal.services.errors import DomainError, NotFound
 from portal.services.lookup import get_or_404
-from portal.services.subscriptions.schedule import Impact
+from portal.services.subscriptions.schedule import Impact, OrderPreview
 from portal.services.uow import transactional, unit_of_work
 
 ABANDONED_AFTER = timedelta(hours=24)
@@ -63,6 +63,19 @@ class Offer:
     impact: Impact | None
     # What the offer is about, to name it: the variant of a swap, the order a skip leaves out.
     subject: Any = None
+
+    @property
+    def next_payment(self) -> OrderPreview | None:
+        """The first order that would be paid after taking the offer."""
+        if self.impact is None:
+            return None
+        return next((order for order in self.impact.orders_after if not order.skipped), None)
+
+    @property
+    def payment_before(self) -> OrderPreview | None:
+        if self.impact is None:
+            return None
+        return next((order for order in self.impact.orders_before if not order.skipped), None)
 
 
 # --- the flow -----------------------------------------------------------------------------------
@@ -153,10 +166,7 @@ def _concrete(subscription: Subscription, spec: dict[str, Any], rules) -> dict[s
         unit, count = min(longer, key=_days)
         return {"unit": unit, "count": count}
     if kind == "swap":
-        choices = subscriptions.swap_choices(subscription)
-        item = subscription.items[0]
-        others = [v for v in choices[item.id] if v.id != item.variant_id]
-        return {"item_id": item.id, "variant_id": others[0].id, "quantity": item.quantity} if others else None
+        return _swap_that_fits(subscription)
     if kind == "discount":
         if _on_discount_cooldown(subscription.customer_id, rules.discount_cooldown_days):
             return None
@@ -167,6 +177,21 @@ def _concrete(subscription: Subscription, spec: dict[str, Any], rules) -> dict[s
     if kind == "talk":
         return {}
     return None
+
+
+def _swap_that_fits(subscription: Subscription) -> dict[str, Any] | None:
+    """Another product (not another size of the one they want to leave), costing no more than
+    now: the closest in price."""
+    item = subscription.items[0]
+    candidates = [
+        variant
+        for variant in subscriptions.swap_choices(subscription)[item.id]
+        if variant.product_id != item.variant.product_id and variant.price_minor <= item.unit_price_minor
+    ]
+    if not candidates:
+        return None
+    choice = max(candidates, key=lambda variant: (variant.price_minor, -variant.id))
+    return {"item_id": item.id, "variant_id": choice.id, "quantity": item.quantity}
 
 
 def _days(interval) -> int:
