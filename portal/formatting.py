@@ -9,7 +9,7 @@ from decimal import Decimal
 from babel import Locale
 from babel.numbers import get_currency_precision
 from flask import current_app
-from flask_babel import format_currency, format_date, format_datetime
+from flask_babel import format_currency, format_date, format_datetime, format_percent
 
 
 def language_names() -> dict[str, str]:
@@ -25,6 +25,11 @@ def money(amount_minor: int | None, currency: str) -> str:
     if amount_minor is None:
         return ""
     return format_currency(minor_to_decimal(amount_minor, currency), currency)
+
+
+def percent(share: float | None) -> str:
+    """A share from 0 to 1 as a percentage in the viewer's locale ("75 %" in German)."""
+    return "" if share is None else format_percent(share)
 
 
 def local_date(value: date | datetime | None, style: str = "medium") -> str:

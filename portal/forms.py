@@ -8,7 +8,7 @@ from wtforms.widgets import HiddenInput
 from portal.models.types import MAX_ID
 from portal.services.addresses import MAX_LENGTHS as ADDRESS_LENGTHS
 from portal.services.addresses import AddressInput
-from portal.services.errors import DomainError
+from portal.services.errors import DomainError, NotFound
 from portal.services.passwords import MAX_LENGTH, MIN_LENGTH
 from portal.services.subscriptions.rules import MAX_QUANTITY
 
@@ -86,3 +86,12 @@ def show_field_errors(form, errors: dict) -> None:
     for name, message in errors.items():
         field = getattr(form, name)
         field.errors = [*field.errors, message]
+
+
+def parse_prefixed_id(prefix: str, letter: str) -> int:
+    """The record id in a form prefix such as "a12"; anything else is a 404."""
+    digits = prefix[len(letter) :] if prefix.startswith(letter) else ""
+    record_id = int(digits) if digits.isdigit() and len(digits) < 11 else 0
+    if not 0 < record_id <= MAX_ID:
+        raise NotFound()
+    return record_id

@@ -7,7 +7,7 @@ from flask import Flask, current_app
 from flask_babel import get_locale
 from flask_login import current_user
 
-from portal.formatting import language_names, local_date, money
+from portal.formatting import language_names, local_date, money, percent
 from portal.i18n import ACTION_TITLES, action_label, actor_label, country_name, interval_label, status_label
 from portal.models import StaffRole
 from portal.services.subscriptions import available_actions
@@ -23,6 +23,7 @@ def staff_can(role: str) -> bool:
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["local_date"] = local_date
+    app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.globals.update(
         status_label=status_label,

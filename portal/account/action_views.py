@@ -13,7 +13,7 @@ from portal.account.forms import ActionForm, FrequencyForm, PauseForm, Reschedul
 from portal.account.views import bp, subscription_page
 from portal.formatting import money
 from portal.i18n import action_label, interval_label
-from portal.services import account, actions, policy, subscriptions
+from portal.services import account, actions, help_answers, policy, subscriptions
 from portal.services.errors import ConcurrentChange, DomainError
 
 
@@ -128,7 +128,8 @@ def _run_action(subscription, action: str, form: ActionForm, fixed_params: dict)
     except ConcurrentChange as error:
         return subscription_page(subscription, error.status, error.message)
     except DomainError as error:
-        return render_template("account/action.html", refusal=error.message, **page), error.status
+        answers = help_answers.show(current_user.customer, "refusal", topic="subscription", refusal_code=error.code)
+        return render_template("account/action.html", refusal=error.message, answers=answers, **page), error.status
     form.step.data = "confirm"
     return render_template("account/preview.html", impact=impact, **page)
 

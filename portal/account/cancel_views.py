@@ -11,7 +11,7 @@ from portal.account.forms import ActionForm, CancelConfirmForm, CancelOfferForm,
 from portal.account.views import bp
 from portal.formatting import LazyDate
 from portal.forms import show_error
-from portal.services import account, cancel_reasons, cancellation, policy
+from portal.services import account, cancel_reasons, cancellation, help_answers, policy
 from portal.services.errors import ConcurrentChange, DomainError
 
 
@@ -44,7 +44,10 @@ def cancel_reason(subscription_id: int):
             return redirect(url_for(step, subscription_id=subscription.id, attempt_id=attempt.id))
     elif request.method == "POST":
         status = 400
-    return render_template("account/cancel_reason.html", subscription=subscription, form=form, simple=simple), status
+    answers = help_answers.show(current_user.customer, "cancel", topic="cancel") if request.method == "GET" else []
+    return render_template(
+        "account/cancel_reason.html", subscription=subscription, form=form, simple=simple, answers=answers
+    ), status
 
 
 @bp.route("/subscriptions/<int:subscription_id>/cancel/<int:attempt_id>/offers", methods=["GET", "POST"])

@@ -10,7 +10,7 @@ from portal.access import current_actor, customer_required
 from portal.account.forms import CaseReplyForm, HelpForm
 from portal.account.views import bp
 from portal.forms import show_error
-from portal.services import handoff
+from portal.services import handoff, help_answers
 from portal.services.errors import DomainError
 from portal.web import safe_next
 
@@ -42,7 +42,13 @@ def help_request():
             return redirect(url_for("account.case", case_id=case.id))
     elif request.method == "POST":
         status = 400
-    return render_template("account/help.html", form=form), status
+    query = (request.args.get("q") or "")[:200]
+    answers = (
+        help_answers.show(current_user.customer, "help", topic=form.topic.data, query=query)
+        if request.method == "GET"
+        else []
+    )
+    return render_template("account/help.html", form=form, answers=answers, query=query), status
 
 
 @bp.route("/cases")

@@ -8,6 +8,7 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    TextAreaField,
     ValidationError,
 )
 from wtforms.fields.choices import SelectChoice
@@ -17,7 +18,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from portal.formatting import language_names
 from portal.forms import email_field, new_password_validators
 from portal.models import StaffRole
-from portal.services import cancel_reasons
+from portal.services import cancel_reasons, help_answers
 from portal.services.subscriptions.rules import DISCOUNT_ORDERS_RANGE, DISCOUNT_PERCENT_RANGE
 
 ROLE_CHOICES = [
@@ -174,3 +175,50 @@ def cancel_reason_form(**kwargs) -> CancelReasonForm:
     for code, name in language_names().items():
         setattr(Form, f"label_{code}", StringField(name, validators=[Length(max=cancel_reasons.LABEL_MAX_LENGTH)]))
     return Form(**kwargs)
+
+
+class HelpAnswerForm(FlaskForm):
+    """One help answer; a title and an answer field per shipped language come from `help_answer_form`."""
+
+    topic = SelectField(_l("Topic"))
+    refusal_codes = StringField(
+        _l("Shown first beside these refusals (codes, comma-separated)"), validators=[Length(max=500)]
+    )
+    position = IntegerField(_l("Position"), validators=[InputRequired(_l("Enter a number.")), NumberRange(0, 1000)])
+    enabled = BooleanField(_l("Shown to subscribers"))
+
+    def language_fields(self) -> list[tuple]:
+        return [(self[f"title_{code}"], self[f"body_{code}"]) for code in language_names()]
+
+    def texts(self) -> dict[str, dict[str, str]]:
+        return {
+            code: {"title": self[f"title_{code}"].data or "", "body": self[f"body_{code}"].data or ""}
+            for code in language_names()
+        }
+
+    def codes(self) -> list[str]:
+        return [part.strip() for part in (self.refusal_codes.data or "").split(",") if part.strip()]
+
+
+def help_answer_form(topics: dict, **kwargs) -> HelpAnswerForm:
+    class Form(HelpAnswerForm):
+        pass
+
+    for code, name in language_names().items():
+        setattr(
+            Form,
+            f"title_{code}",
+            StringField(
+                _l("Question (%(language)s)", language=name), validators=[Length(max=help_answers.TITLE_MAX_LENGTH)]
+            ),
+        )
+        setattr(
+            Form,
+            f"body_{code}",
+            TextAreaField(
+                _l("Answer (%(language)s)", language=name), validators=[Length(max=help_answers.BODY_MAX_LENGTH)]
+            ),
+        )
+    form = Form(**kwargs)
+    form.topic.choices = [(code, str(label)) for code, label in topics.items()]
+    return form

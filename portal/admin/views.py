@@ -15,11 +15,12 @@ from portal.admin.forms import (
     StaffRoleForm,
     SwapTargetsForm,
     cancel_reason_form,
+    help_answer_form,
 )
-from portal.forms import show_error
+from portal.forms import parse_prefixed_id, show_error
 from portal.models import StaffRole
 from portal.services import cancel_reasons as reason_service
-from portal.services import catalog, policy
+from portal.services import catalog, handoff, help_answers, policy
 from portal.services import staff as staff_service
 from portal.services.errors import DomainError
 
@@ -190,3 +191,65 @@ def cancel_reasons():
             flash(_("Please check the highlighted fields."), "error")
             status = 400
     return render_template("admin/cancel_reasons.html", forms=_reason_forms(), new_form=new_form), status
+
+
+def _answer_forms():
+    return [
+        (
+            figures,
+            help_answer_form(
+                handoff.ISSUE_TYPES,
+                formdata=None,
+                prefix=f"a{figures.answer.id}",
+                topic=figures.answer.topic,
+                refusal_codes=", ".join(figures.answer.refusal_codes or []),
+                position=figures.answer.position,
+                enabled=figures.answer.enabled,
+                **{
+                    f"{part}_{code}": text.get(part, "")
+                    for code, text in figures.answer.texts.items()
+                    for part in ("title", "body")
+                },
+            ),
+        )
+        for figures in help_answers.all_answers()
+    ]
+
+
+@bp.route("/help", methods=["GET", "POST"])
+@staff_required(StaffRole.ADMIN)
+def help_answer_list():
+    """Each answer is its own form; the prefix says which one was posted ("new" adds one)."""
+    status = 200
+    posted = request.form.get("prefix", "new")
+    new_form = help_answer_form(
+        handoff.ISSUE_TYPES,
+        prefix="new",
+        formdata=request.form if posted == "new" else None,
+        position=len(help_answers.all_answers()),
+        enabled=True,
+    )
+    if request.method == "POST":
+        form = new_form if posted == "new" else help_answer_form(handoff.ISSUE_TYPES, prefix=posted)
+        answer_id = None if posted == "new" else parse_prefixed_id(posted, "a")
+        if form.validate_on_submit():
+            try:
+                help_answers.save_answer(
+                    current_actor(),
+                    answer_id,
+                    topic=form.topic.data,
+                    refusal_codes=form.codes(),
+                    texts=form.texts(),
+                    position=form.position.data,
+                    enabled=bool(form.enabled.data),
+                )
+            except DomainError as error:
+                flash(error.message, "error")
+                status = error.status
+            else:
+                flash(_("Help answer saved."), "success")
+                return redirect(url_for("admin.help_answer_list"))
+        else:
+            flash(_("Please check the highlighted fields."), "error")
+            status = 400
+    return render_template("admin/help_answers.html", answers=_answer_forms(), new_form=new_form), status

@@ -21,6 +21,7 @@ from portal.models.cases import (
 )
 from portal.models.catalog import Product, Variant
 from portal.models.customers import Address, Customer
+from portal.models.help import HelpAnswer, HelpAnswerView
 from portal.models.orders import UPCOMING_STATUSES, Order, OrderLine, OrderStatus
 from portal.models.outbox import OutboxEmail
 from portal.models.payments import CreditEntry, Payment, PaymentMethod, PaymentStatus
@@ -55,6 +56,8 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Customer",
+    "HelpAnswer",
+    "HelpAnswerView",
     "IntervalUnit",
     "LoginToken",
     "MerchantPolicy",

@@ -24,7 +24,7 @@ from portal.models import (
     SubscriptionStatus,
     Variant,
 )
-from portal.services import contact, handoff, subscriptions
+from portal.services import contact, handoff, help_answers, subscriptions
 from portal.services.actors import Actor
 from portal.services.clock import today
 from portal.services.passwords import hash_password
@@ -162,6 +162,7 @@ def load(demo_password: str) -> list[str]:
     """Create what is missing; return the emails of the accounts that exist afterwards."""
     with unit_of_work(outermost=True):
         people = _load_people(demo_password)
+        help_answers.load_defaults()
     # Upcoming orders come from the schedule itself, as for any real subscription.
     subscriptions.roll_forward()
     alice, bob, carol, dave, erin = people
