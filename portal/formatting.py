@@ -4,12 +4,12 @@ to put amounts and dates into messages that are formatted when shown."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 
 from babel import Locale
-from babel.numbers import get_currency_precision
 from flask import current_app
 from flask_babel import format_currency, format_date, format_datetime, format_percent
+
+from portal.money import from_minor
 
 
 def language_names() -> dict[str, str]:
@@ -17,14 +17,10 @@ def language_names() -> dict[str, str]:
     return {code: Locale.parse(code).get_display_name(code).capitalize() for code in current_app.config["LANGUAGES"]}
 
 
-def minor_to_decimal(amount_minor: int, currency: str) -> Decimal:
-    return Decimal(amount_minor).scaleb(-get_currency_precision(currency))
-
-
 def money(amount_minor: int | None, currency: str) -> str:
     if amount_minor is None:
         return ""
-    return format_currency(minor_to_decimal(amount_minor, currency), currency)
+    return format_currency(from_minor(amount_minor, currency), currency)
 
 
 def percent(share: float | None) -> str:

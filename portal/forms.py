@@ -1,10 +1,13 @@
 """Fields, validators and error display shared by the forms of several blueprints."""
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, IntegerField, SelectField, StringField
+from wtforms import EmailField, Field, IntegerField, SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange
-from wtforms.widgets import HiddenInput
+from wtforms.widgets import HiddenInput, NumberInput
 
+from portal import money
+from portal.formatting import LazyMoney
 from portal.models.types import MAX_ID
 from portal.services.addresses import MAX_LENGTHS as ADDRESS_LENGTHS
 from portal.services.addresses import AddressInput
@@ -68,6 +71,56 @@ def quantity_field(label=_l("Quantity")) -> IntegerField:
             NumberRange(1, MAX_QUANTITY, _l("Choose a quantity from 1 to %(max)d.", max=MAX_QUANTITY)),
         ],
     )
+
+
+class MoneyField(Field):
+    """An amount typed in the currency's own unit ("12.50" EUR, "1250" JPY); `data` is integer
+    minor units. The currency is the merchant's unless the view sets `currency` before validating.
+
+    Pair it with InputRequired when an amount must be given."""
+
+    widget = NumberInput()
+
+    def __init__(
+        self, label=None, validators=None, *, minimum_minor: int = 1, maximum_minor: int = money.MAX_MINOR, **kw
+    ):
+        super().__init__(label, validators, **kw)
+        self.minimum_minor, self.maximum_minor = minimum_minor, maximum_minor
+        self.currency: str | None = None
+
+    def _currency(self) -> str:
+        return self.currency or current_app.config["MERCHANT_CURRENCY"]
+
+    def process_formdata(self, valuelist) -> None:
+        # Converted in pre_validate, once the view has had the chance to set the currency.
+        self.data = None
+
+    def pre_validate(self, form) -> None:
+        text = (self.raw_data or [""])[0]
+        if not text.strip():
+            return
+        currency = self._currency()
+        try:
+            amount = money.to_minor(text, currency)
+        except money.InvalidAmount as error:
+            raise ValidationError(error.message) from None
+        if amount < self.minimum_minor:
+            raise ValidationError(_l("Enter at least %(amount)s.", amount=LazyMoney(self.minimum_minor, currency)))
+        if amount > self.maximum_minor:
+            raise ValidationError(_l("Enter at most %(amount)s.", amount=LazyMoney(self.maximum_minor, currency)))
+        self.data = amount
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(money.from_minor(self.data, self._currency()))
+
+    def __call__(self, **kwargs):
+        currency = self._currency()
+        kwargs.setdefault("step", money.step(currency))
+        kwargs.setdefault("min", str(money.from_minor(self.minimum_minor, currency)))
+        kwargs.setdefault("inputmode", "decimal")
+        return super().__call__(**kwargs)
 
 
 def version_field() -> IntegerField:

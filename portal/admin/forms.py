@@ -2,7 +2,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DecimalField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -16,9 +15,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.formatting import language_names
-from portal.forms import email_field, new_password_validators
+from portal.forms import MoneyField, email_field, new_password_validators
 from portal.models import StaffRole
 from portal.services import cancel_reasons, help_answers
+from portal.services.policy import MAX_AGENT_CREDIT_LIMIT_MINOR
 from portal.services.subscriptions.rules import DISCOUNT_ORDERS_RANGE, DISCOUNT_PERCENT_RANGE
 
 ROLE_CHOICES = [
@@ -79,10 +79,11 @@ class PolicyForm(FlaskForm):
         ],
     )
 
-    agent_credit_limit = DecimalField(
+    agent_credit_limit = MoneyField(
         _l("Credit an agent may give per case without approval"),
-        places=2,
-        validators=[InputRequired(_l("Enter a number.")), NumberRange(0, 100000)],
+        validators=[InputRequired(_l("Enter a number."))],
+        minimum_minor=0,
+        maximum_minor=MAX_AGENT_CREDIT_LIMIT_MINOR,
     )
 
     def validate_dunning_retry_days(self, field) -> None:
@@ -108,7 +109,7 @@ class PolicyForm(FlaskForm):
             "discount_cooldown_days": self.discount_cooldown_days.data,
             "dunning_retry_days": _int_list(self.dunning_retry_days.data),
             "dunning_final_action": self.dunning_final_action.data,
-            "agent_credit_limit_minor": int(self.agent_credit_limit.data * 100),
+            "agent_credit_limit_minor": self.agent_credit_limit.data,
         }
 
 

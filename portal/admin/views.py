@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from decimal import Decimal
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -87,7 +86,7 @@ def policies():
             "pause_cycle_options": ", ".join(map(str, current.pause_cycle_options)),
             "allowed_intervals": ", ".join(current.allowed_intervals),
             "dunning_retry_days": ", ".join(map(str, current.dunning_retry_days)),
-            "agent_credit_limit": Decimal(current.agent_credit_limit_minor).scaleb(-2),
+            "agent_credit_limit": current.agent_credit_limit_minor,
         }
     )
     status = 200

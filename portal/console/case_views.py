@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from babel.numbers import get_currency_precision
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -42,10 +39,6 @@ from portal.services import (
 from portal.services import staff as staff_service
 from portal.services.errors import DomainError, NotFound
 from portal.web import request_id
-
-
-def _to_minor(amount: Decimal, currency: str) -> int:
-    return int((amount * (10 ** get_currency_precision(currency))).to_integral_value())
 
 
 @bp.route("/cases")
@@ -96,7 +89,7 @@ def _case_page(case, status: int = 200, **forms):
             for key, (action, _p) in agent_actions.ON_BEHALF.items()
         ]
         paid = [o for o in account.dashboard(customer).past_orders if o.status is OrderStatus.PAID]
-        refund_form = RefundForm(formdata=None)
+        refund_form = forms.get("refund_form") or RefundForm(formdata=None)
         refund_form.order_id.choices = [(o.id, f"#{o.id} · {o.scheduled_for.isoformat()}") for o in paid]
     return render_template(
         "console/case.html",
@@ -221,9 +214,8 @@ def credit(case_id: int):
     form = CreditForm()
     if form.validate_on_submit():
         try:
-            currency = current_app.config["MERCHANT_CURRENCY"]
             request_ = credits.request_credit(
-                current_user.staff, case, _to_minor(form.amount.data, currency), form.reason.data, request_id()
+                current_user.staff, case, form.amount.data, form.reason.data, request_id()
             )
         except DomainError as error:
             form.amount.errors = [*form.amount.errors, error.message]
@@ -321,12 +313,15 @@ def refund(case_id: int):
         return _case_page(case, 404)
     customer = customers.get_customer(case.customer_id)
     form = RefundForm()
-    form.order_id.choices = [(o.id, "") for o in account.dashboard(customer).past_orders]
+    orders = {o.id: o for o in account.dashboard(customer).past_orders}
+    form.order_id.choices = [(order_id, "") for order_id in orders]
+    if form.order_id.data in orders:
+        form.amount.currency = orders[form.order_id.data].currency
     if not form.validate_on_submit():
-        return _case_page(case, 400)
+        return _case_page(case, 400, refund_form=form)
     order = account.get_order(customer, form.order_id.data)
     try:
-        payments.refund(current_actor(), order, _to_minor(form.amount.data, order.currency), form.reason.data)
+        payments.refund(current_actor(), order, form.amount.data, form.reason.data)
     except DomainError as error:
         flash(error.message, "error")
         return _case_page(case, error.status)

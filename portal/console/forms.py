@@ -2,16 +2,17 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DecimalField,
     PasswordField,
     SearchField,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
-from portal.forms import AddressFields, new_password_validators, quantity_field
+from portal.forms import AddressFields, MoneyField, new_password_validators, quantity_field
+from portal.services.credits import MAX_CREDIT_MINOR
+from portal.services.payments import REASON_MAX_LENGTH
 
 
 class CustomerSearchForm(FlaskForm):
@@ -63,12 +64,10 @@ class AssignForm(FlaskForm):
 
 
 class CreditForm(FlaskForm):
-    amount = DecimalField(
-        _l("Credit amount"),
-        places=2,
-        validators=[InputRequired(_l("Enter an amount.")), NumberRange(min=0.01, max=10000)],
+    amount = MoneyField(
+        _l("Credit amount"), validators=[InputRequired(_l("Enter an amount."))], maximum_minor=MAX_CREDIT_MINOR
     )
-    reason = StringField(_l("Reason"), validators=[InputRequired(_l("Enter a reason.")), Length(max=300)])
+    reason = StringField(_l("Reason"), validators=[InputRequired(_l("Enter a reason.")), Length(max=REASON_MAX_LENGTH)])
 
 
 class ActOnBehalfForm(FlaskForm):
@@ -78,11 +77,8 @@ class ActOnBehalfForm(FlaskForm):
 
 class RefundForm(FlaskForm):
     order_id = SelectField(_l("Paid order"), coerce=int)
-    amount = DecimalField(
-        _l("Amount to refund"),
-        places=2,
-        validators=[InputRequired(_l("Enter an amount.")), NumberRange(min=0.01, max=10000)],
-    )
+    # In the chosen order's currency (the view sets it); the service caps it at what was paid.
+    amount = MoneyField(_l("Amount to refund"), validators=[InputRequired(_l("Enter an amount."))])
     reason = StringField(_l("Reason"), validators=[InputRequired(_l("Enter a reason.")), Length(max=300)])
 
 

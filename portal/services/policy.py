@@ -11,12 +11,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
 from portal.extensions import db
+from portal.formatting import LazyMoney
 from portal.models import IntervalUnit, MerchantPolicy, Product, ProductSwap
 from portal.services import audit
 from portal.services.actors import Actor
 from portal.services.errors import DomainError
 from portal.services.uow import transactional
 
+# The highest per-case credit limit a merchant may set, in minor units.
+MAX_AGENT_CREDIT_LIMIT_MINOR = 10_000_000
 _INTERVAL = re.compile(r"^([1-9][0-9]?)([wm])$")
 _UNITS = {"w": IntervalUnit.WEEK, "m": IntervalUnit.MONTH}
 
@@ -101,8 +104,13 @@ def _validate(policy: Policy) -> None:
         raise InvalidPolicy(_l("The longest pause must be between 7 and 365 days."))
     if any(not 1 <= days <= 30 for days in policy.dunning_retry_days) or len(policy.dunning_retry_days) > 6:
         raise InvalidPolicy(_l("Payment retries must be up to six numbers of days from 1 to 30."))
-    if not 0 <= policy.agent_credit_limit_minor <= 10_000_000:
-        raise InvalidPolicy(_l("The agent credit limit must be between 0 and 100,000."))
+    if not 0 <= policy.agent_credit_limit_minor <= MAX_AGENT_CREDIT_LIMIT_MINOR:
+        raise InvalidPolicy(
+            _l(
+                "The agent credit limit must be between 0 and %(amount)s.",
+                amount=LazyMoney(MAX_AGENT_CREDIT_LIMIT_MINOR, current_app.config["MERCHANT_CURRENCY"]),
+            )
+        )
     if policy.dunning_final_action not in ("pause", "cancel"):
         raise InvalidPolicy(_l("After the last failed retry, choose pause or cancel."))
     if not 0 <= policy.discount_cooldown_days <= 730:
