@@ -13,8 +13,8 @@ GOOD, DECLINE = "4242424242424242", "4000000000000341"
 CARD_EXPIRY_YEAR = real_year() + 3
 
 
-def add_card(customer: Customer, number: str) -> None:
-    """What Stripe.js does in the browser: confirm a SetupIntent with the card. Then save it."""
+def confirmed_setup_intent(customer: Customer, number: str) -> str:
+    """What Stripe.js does in the browser: confirm a SetupIntent of the customer with the card."""
     client = gateway._client()
     payments.ensure_provider_customer(customer)
     intent = client.setup_intents.create(params={"customer": customer.stripe_customer_id, "usage": "off_session"})
@@ -27,7 +27,12 @@ def add_card(customer: Customer, number: str) -> None:
             }
         },
     )
-    payments.save_card(Actor.system("test"), customer, intent.id)
+    return intent.id
+
+
+def add_card(customer: Customer, number: str) -> None:
+    """A card confirmed in the browser, then saved as the card page does."""
+    payments.save_card(Actor.system("test"), customer, confirmed_setup_intent(customer, number))
 
 
 def payment_intents(app) -> list:

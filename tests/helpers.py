@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import socket
+import threading
 import time
 from datetime import date, datetime
 from datetime import time as clock_time
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 
+from portal.extensions import db
 from portal.services import auth
 from portal.services.actors import Actor
 from tests.factories import STAFF_PASSWORD
@@ -150,3 +152,26 @@ def real_year() -> int:
     if time_machine.escape_hatch.is_travelling():
         return time_machine.escape_hatch.datetime.datetime.now().year
     return datetime.now().year
+
+
+def run_together(app, work, count: int) -> None:
+    """Run `work` in `count` threads, each with its own app context, released at one instant."""
+    barrier = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def run():
+        with app.app_context():
+            barrier.wait()
+            try:
+                work()
+            except BaseException as error:  # a worker that crashed is a failure of the test
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []

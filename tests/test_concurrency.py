@@ -12,32 +12,9 @@ from portal.models import AuditEvent
 from portal.services import auth
 from portal.services.errors import InvalidToken
 from tests import factories
-from tests.helpers import sign_in_url
+from tests.helpers import run_together, sign_in_url
 
 pytestmark = pytest.mark.postgres
-
-
-def run_together(app, work, count: int) -> None:
-    """Run `work` in `count` threads, each with its own app context, released at one instant."""
-    barrier = threading.Barrier(count)
-    errors: list[BaseException] = []
-
-    def run():
-        with app.app_context():
-            barrier.wait()
-            try:
-                work()
-            except BaseException as error:  # a worker that crashed is a failure of the test
-                errors.append(error)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
 
 
 def test_a_link_used_from_many_tabs_at_once_signs_in_once(app):

@@ -14,8 +14,7 @@ from portal.extensions import db
 from portal.models import Channel, CreditEntry, CreditRequest, Order, OrderStatus, Payment, StaffRole
 from portal.services import inbox, payments, policy, subscriptions
 from tests import factories
-from tests.conftest import TODAY
-from tests.helpers import form_fields, sign_in_staff
+from tests.helpers import TODAY, form_fields, sign_in_staff
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 

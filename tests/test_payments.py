@@ -26,7 +26,7 @@ from portal.services.actors import Actor
 from portal.services.errors import DomainError
 from portal.services.payments import charging
 from tests import factories
-from tests.billing import CARD_EXPIRY_YEAR, DECLINE, GOOD, add_card, payment_intents
+from tests.billing import CARD_EXPIRY_YEAR, DECLINE, GOOD, add_card, confirmed_setup_intent, payment_intents
 from tests.helpers import TODAY, csrf_token, sign_in_customer
 
 pytestmark = pytest.mark.usefixtures("fixed_today", "localstripe")
@@ -273,19 +273,8 @@ def test_failed_payment_email_link_leads_to_paying_with_a_new_card(app, due):
     card_page = browser.get("/payment")
     assert "did not go through" in card_page.text
     with app.app_context():
-        customer = db.session.scalar(select(Customer))
-        client = gateway._client()
-        intent = client.setup_intents.create(params={"customer": customer.stripe_customer_id})
-        client.setup_intents.confirm(
-            intent.id,
-            params={
-                "payment_method_data": {
-                    "type": "card",
-                    "card": {"number": GOOD, "exp_month": 12, "exp_year": 2031, "cvc": "123"},
-                }
-            },
-        )
-    saved = browser.post("/payment/cards", data={"csrf_token": csrf_token(card_page.text), "setup_intent": intent.id})
+        intent_id = confirmed_setup_intent(db.session.scalar(select(Customer)), GOOD)
+    saved = browser.post("/payment/cards", data={"csrf_token": csrf_token(card_page.text), "setup_intent": intent_id})
     assert saved.status_code == 302
     messages = browser.get("/payment").text
     assert "Your failed order has been paid. Thank you!" in messages
@@ -309,3 +298,79 @@ def test_credit_held_by_an_order_that_is_never_paid_comes_back(app, due):
         assert order.next_retry_at is None and order.credit_applied_minor == 0
         assert payments.balance(customer.id, "EUR") == 300
     assert [intent.amount for intent in payment_intents(app)] == [900, 900, 900, 900]
+
+
+def test_a_card_from_another_customers_setup_intent_is_refused(app, client):
+    with app.app_context():
+        victim = factories.customer("victim@example.com", with_card=False)
+        factories.customer("thief@example.com", with_card=False)
+        intent_id = confirmed_setup_intent(victim, GOOD)
+    sign_in_customer(app, client, "thief@example.com")
+    page = client.get("/payment")
+    response = client.post("/payment/cards", data={"csrf_token": csrf_token(page.text), "setup_intent": intent_id})
+    assert response.status_code == 303 and response.location == "/payment"
+    assert "We could not save that card. Please try again." in client.get("/payment").text
+    with app.app_context():
+        thief = db.session.scalar(select(Customer).where(Customer.email == "thief@example.com"))
+        assert payments.saved_cards(thief) == []
+        refused = db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "payment.card_added", AuditEvent.customer_id == thief.id)
+        )
+        assert (refused.outcome.value, refused.error_code) == ("failure", "foreign_setup_intent")
+        client_ = gateway._client()
+        method_id = client_.setup_intents.retrieve(intent_id).payment_method
+        assert client_.payment_methods.retrieve(method_id).customer != thief.stripe_customer_id
+
+
+@pytest.mark.parametrize(
+    ("locale", "message"),
+    [
+        ("en", "Your order is placed for today, but the payment did not go through. Please update your card"),
+        ("es", "Tu pedido está hecho para hoy, pero el pago no se ha podido hacer. Actualiza tu tarjeta"),
+    ],
+)
+def test_order_now_with_a_declining_card_says_so(app, client, locale, message):
+    from tests.helpers import run_action
+
+    with app.app_context():
+        customer = factories.customer("eager@example.com", with_card=False, locale=locale)
+        sub_id = factories.subscription(customer, next_order_date=TODAY + timedelta(days=10)).id
+        subscriptions.roll_forward()
+        add_card(db.session.get(Customer, customer.id), DECLINE)
+    sign_in_customer(app, client, "eager@example.com")
+    _, confirm = run_action(client, f"/subscriptions/{sub_id}/order_now")
+    assert confirm.status_code == 302 and confirm.location == "/payment"
+    page = client.get("/payment").text
+    assert message in page
+    assert "Done" not in page and "Hecho" not in page
+    assert _orders(app, sub_id)[0][:2] == (TODAY, OrderStatus.FAILED)
+    [intent] = payment_intents(app)
+    assert intent.status == "requires_payment_method"
+
+
+def test_pay_now_with_a_card_the_provider_does_not_know_fails_then_a_new_card_pays(app, client):
+    with app.app_context():
+        customer_id = factories.customer("stale@example.com").id  # its card row is not at the provider
+        customer = db.session.get(Customer, customer_id)
+        sub_id = factories.subscription(customer, next_order_date=TODAY).id
+        subscriptions.roll_forward()
+        payments.ensure_provider_customer(customer)
+        payments.run_renewals()
+    assert _orders(app, sub_id)[0][:2] == (TODAY, OrderStatus.FAILED)
+    sign_in_customer(app, client, "stale@example.com")
+    page = client.get("/payment")
+    retried = client.post("/payment/retry", data={"csrf_token": csrf_token(page.text)})
+    assert retried.status_code == 302
+    assert "The payment for your order did not go through with this card. Please use another card." in (
+        client.get("/payment").text
+    )
+    with app.app_context():
+        order = db.session.scalar(select(Order).where(Order.subscription_id == sub_id, Order.scheduled_for == TODAY))
+        assert (order.status, order.failure_code, order.payment_attempts) == (OrderStatus.FAILED, "card_unusable", 2)
+        intent_id = confirmed_setup_intent(db.session.get(Customer, customer_id), GOOD)
+    saved = client.post("/payment/cards", data={"csrf_token": csrf_token(page.text), "setup_intent": intent_id})
+    assert saved.status_code == 302
+    assert "Your failed order has been paid. Thank you!" in client.get("/payment").text
+    assert _orders(app, sub_id)[0][:2] == (TODAY, OrderStatus.PAID)
+    [intent] = payment_intents(app)
+    assert (intent.amount, intent.status) == (1200, "succeeded")
