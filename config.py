@@ -12,6 +12,38 @@ def _env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+# Development and test values of the secrets. They are public (they are in this file), so
+# production refuses to start with any of them.
+DEVELOPMENT_SECRETS = {
+    "SECRET_KEY": "dev-only-not-secret",
+    "STRIPE_WEBHOOK_SECRET": "whsec_localstripe_development",
+    "INBOUND_EMAIL_KEY": "dev-inbound-email-key",
+    "INBOUND_SMS_KEY": "dev-inbound-sms-key",
+    "INBOUND_SOCIAL_KEY": "dev-inbound-social-key",
+}
+TEST_SECRET_KEY = "test-secret-key"
+# The keys the app uses for localstripe when no Stripe key is set.
+LOCALSTRIPE_KEYS = ("sk_test_localstripe", "pk_test_localstripe")
+KNOWN_DEFAULT_SECRETS = frozenset([*DEVELOPMENT_SECRETS.values(), TEST_SECRET_KEY, *LOCALSTRIPE_KEYS])
+# What production reads from the environment when it starts, and which of those it cannot do without.
+PRODUCTION_SETTINGS = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_PUBLISHABLE_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "INBOUND_EMAIL_KEY",
+    "INBOUND_SMS_KEY",
+    "INBOUND_SOCIAL_KEY",
+)
+# Without a Stripe key the app would talk to localstripe over plain HTTP and charge nobody.
+PRODUCTION_REQUIRED = ("SECRET_KEY", "DATABASE_URL", "STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY")
+
+
+def _development(name: str) -> str:
+    return os.environ.get(name, DEVELOPMENT_SECRETS[name])
+
+
 def normalize_database_url(url: str) -> str:
     """Hosting platforms hand out postgres:// URLs; SQLAlchemy wants the driver named."""
     for prefix in ("postgres://", "postgresql://"):
@@ -21,7 +53,7 @@ def normalize_database_url(url: str) -> str:
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SECRET_KEY = _development("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = normalize_database_url(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'portal.db'}")
     )
@@ -73,7 +105,7 @@ class Config:
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY")
     STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY")
     LOCALSTRIPE_URL = os.environ.get("LOCALSTRIPE_URL", "http://127.0.0.1:8420")
-    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_localstripe_development")
+    STRIPE_WEBHOOK_SECRET = _development("STRIPE_WEBHOOK_SECRET")
 
     # Self-serve rules until the merchant saves their own in admin.
     POLICY_DEFAULTS = {
@@ -96,9 +128,9 @@ class Config:
     BUSINESS_HOURS = {"days": [0, 1, 2, 3, 4], "start": 9, "end": 17}
     FIRST_RESPONSE_TARGET_BUSINESS_HOURS = 4
     # Shared secrets of the inbound channel providers (parsed email, SMS, social messages).
-    INBOUND_EMAIL_KEY = os.environ.get("INBOUND_EMAIL_KEY", "dev-inbound-email-key")
-    INBOUND_SMS_KEY = os.environ.get("INBOUND_SMS_KEY", "dev-inbound-sms-key")
-    INBOUND_SOCIAL_KEY = os.environ.get("INBOUND_SOCIAL_KEY", "dev-inbound-social-key")
+    INBOUND_EMAIL_KEY = _development("INBOUND_EMAIL_KEY")
+    INBOUND_SMS_KEY = _development("INBOUND_SMS_KEY")
+    INBOUND_SOCIAL_KEY = _development("INBOUND_SOCIAL_KEY")
 
     # Development conveniences, never on in production.
     DEV_MAIL_PAGE = True
@@ -112,7 +144,7 @@ class DevelopmentConfig(Config):
 class TestConfig(Config):
     TESTING = True
     DEV_MAIL_PAGE = False
-    SECRET_KEY = "test-secret-key"
+    SECRET_KEY = TEST_SECRET_KEY
     SQLALCHEMY_DATABASE_URI = normalize_database_url(os.environ.get("PORTAL_TEST_DATABASE_URL", "sqlite://"))
     SERVER_NAME = None
     RATELIMIT_STORAGE_URI = "memory://"
@@ -127,22 +159,26 @@ class ProductionConfig(Config):
     HSTS = True
     DEMO_PASSWORD = None
     DEV_MAIL_PAGE = False
-    # No development defaults for shared secrets: unset means the endpoint refuses everything.
-    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET")
-    INBOUND_EMAIL_KEY = os.environ.get("INBOUND_EMAIL_KEY")
-    INBOUND_SMS_KEY = os.environ.get("INBOUND_SMS_KEY")
-    INBOUND_SOCIAL_KEY = os.environ.get("INBOUND_SOCIAL_KEY")
 
     @staticmethod
-    def from_environment() -> dict[str, str]:
-        """Settings production may not default: read now, so a missing one stops the start."""
-        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
+    def from_environment() -> dict[str, str | None]:
+        """Secrets read when the app starts (not at import), refused when missing or public.
+
+        Unset shared secrets (the webhook and inbound channel keys) have no default here: their
+        endpoints then refuse everything."""
+        environment = {name: os.environ.get(name) or None for name in PRODUCTION_SETTINGS}
+        missing = [name for name in PRODUCTION_REQUIRED if not environment[name]]
         if missing:
             raise RuntimeError("Refusing to start in production without: " + ", ".join(missing))
-        return {
-            "SECRET_KEY": os.environ["SECRET_KEY"],
-            "SQLALCHEMY_DATABASE_URI": normalize_database_url(os.environ["DATABASE_URL"]),
-        }
+        public = [name for name, value in environment.items() if value in KNOWN_DEFAULT_SECRETS]
+        if public:
+            raise RuntimeError(
+                "Refusing to start in production with a development default (public) value for: "
+                + ", ".join(public)
+                + ". Set a long random secret of your own."
+            )
+        environment["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(environment.pop("DATABASE_URL"))
+        return environment
 
 
 CONFIGS = {

@@ -21,6 +21,16 @@ from portal.services.actors import Actor
 from tests.factories import STAFF_PASSWORD
 
 
+def production_environment(database_url: str) -> dict[str, str]:
+    """What production needs to start: its own secrets (none of the public defaults)."""
+    return {
+        "SECRET_KEY": "x" * 40,
+        "DATABASE_URL": database_url,
+        "STRIPE_SECRET_KEY": "sk_test_" + "s" * 24,
+        "STRIPE_PUBLISHABLE_KEY": "pk_test_" + "p" * 24,
+    }
+
+
 def sign_in_url(app, email: str, next_path: str | None = None) -> str:
     with app.app_context():
         customer = auth.find_customer_by_email(email)

@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.models import AuditEvent, Customer, OutboxEmail, StaffRole, Subscription
 from portal.services import policy, subscriptions
 from tests import factories
-from tests.helpers import csrf_token, form_fields, sign_in_customer, sign_in_staff
+from tests.helpers import csrf_token, form_fields, production_environment, sign_in_customer, sign_in_staff
 
 ADDRESS = {
     "name": "Ana Ruiz",
@@ -230,7 +230,7 @@ def test_dev_mail_page_only_when_enabled(app, database_url):
 
 
 def test_production_has_no_dev_mail_page(monkeypatch, database_url):
-    monkeypatch.setenv("SECRET_KEY", "k" * 40)
-    monkeypatch.setenv("DATABASE_URL", database_url)
+    for name, value in production_environment(database_url).items():
+        monkeypatch.setenv(name, value)
     production = create_app("production")
     assert "dev.mail" not in production.view_functions

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from config import DEVELOPMENT_SECRETS, TEST_SECRET_KEY
 from portal import create_app
+from portal.billing import stripe_gateway as gateway
 from tests import factories
-from tests.helpers import csrf_token, sign_in_customer, sign_in_url
+from tests.helpers import csrf_token, production_environment, sign_in_customer, sign_in_url
 
 
 def test_post_without_csrf_token_is_rejected(app, client):
@@ -58,8 +60,8 @@ def test_session_cookie_flags(app, client):
 
 @pytest.fixture
 def production_env(monkeypatch, database_url):
-    monkeypatch.setenv("SECRET_KEY", "x" * 40)
-    monkeypatch.setenv("DATABASE_URL", database_url)
+    for name, value in production_environment(database_url).items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("TRUSTED_HOSTS", "portal.example.com")
 
 
@@ -79,11 +81,40 @@ def test_untrusted_host_is_refused(production_env):
     assert response.status_code == 400
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY"])
 def test_production_refuses_to_start_without_secrets(production_env, monkeypatch, missing):
-    monkeypatch.delenv(missing)
-    with pytest.raises(RuntimeError, match=missing):
+    monkeypatch.setenv(missing, "")
+    with pytest.raises(RuntimeError, match=f"^Refusing to start in production without: {missing}$"):
         create_app("production")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        *DEVELOPMENT_SECRETS.items(),
+        ("SECRET_KEY", TEST_SECRET_KEY),
+        ("STRIPE_SECRET_KEY", "sk_test_localstripe"),
+        ("STRIPE_PUBLISHABLE_KEY", "pk_test_localstripe"),
+    ],
+)
+def test_production_refuses_to_start_with_a_public_default_secret(production_env, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(RuntimeError) as refused:
+        create_app("production")
+    assert str(refused.value) == (
+        f"Refusing to start in production with a development default (public) value for: {name}. "
+        "Set a long random secret of your own."
+    )
+
+
+def test_production_talks_to_stripe_with_the_keys_read_at_start(production_env, monkeypatch):
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_live_started")
+    monkeypatch.setenv("INBOUND_SMS_KEY", "k" * 32)
+    app = create_app("production", TRUSTED_HOSTS=["portal.example.com"])
+    assert (app.config["STRIPE_SECRET_KEY"], app.config["INBOUND_SMS_KEY"]) == ("sk_live_started", "k" * 32)
+    assert app.config["STRIPE_WEBHOOK_SECRET"] is None
+    with app.app_context():
+        assert gateway.stripe_js_url() == "https://js.stripe.com/v3/"
 
 
 def test_login_is_rate_limited_with_a_translated_page(app, monkeypatch):

@@ -12,11 +12,13 @@ from urllib.parse import urlsplit
 import stripe
 from flask import current_app
 
+from config import LOCALSTRIPE_KEYS
+
 # Short waits, a couple of retries: a slow provider must not hold a worker or a request long.
 TIMEOUT_SECONDS = 10
 NETWORK_RETRIES = 2
 WEBHOOK_TOLERANCE_SECONDS = 300
-LOCAL_TEST_KEY = "sk_test_localstripe"
+LOCAL_SECRET_KEY, LOCAL_PUBLISHABLE_KEY = LOCALSTRIPE_KEYS
 _SETUP_INTENT_ID = re.compile(r"seti_[A-Za-z0-9]{1,60}")
 
 
@@ -56,7 +58,7 @@ def _is_local() -> bool:
 def _client():
     """The v1 API of a client for Stripe, or for localstripe when no key is configured."""
     config = current_app.config
-    key = config["STRIPE_SECRET_KEY"] or LOCAL_TEST_KEY
+    key = config["STRIPE_SECRET_KEY"] or LOCAL_SECRET_KEY
     base = config["LOCALSTRIPE_URL"] if _is_local() else None
     return stripe.StripeClient(
         key,
@@ -79,7 +81,7 @@ def _result(intent) -> ChargeResult:
 
 
 def publishable_key() -> str:
-    return current_app.config["STRIPE_PUBLISHABLE_KEY"] or "pk_test_localstripe"
+    return current_app.config["STRIPE_PUBLISHABLE_KEY"] or LOCAL_PUBLISHABLE_KEY
 
 
 def stripe_js_url() -> str:
