@@ -25,10 +25,10 @@ translations: $(VENV)/.installed
 		--width 100 --ignore-obsolete --no-fuzzy-matching
 	$(BIN)/pybabel compile -d portal/translations -f
 
+# The dev server starts localstripe, then loads the demo data (whose cards are made there).
 run: setup
 	mkdir -p var
 	$(BIN)/flask db upgrade
-	$(BIN)/flask demo-data
 	PORT=$(PORT) scripts/dev-server
 
 # The linter and the formatter's check: style problems fail the build like tests do.

@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 
 from portal.extensions import db
 from portal.jobs import JOBS
-from portal.services import auth, demo
+from portal.services import auth, demo, payments
 from portal.services.actors import Actor
 
 
@@ -21,7 +21,13 @@ def register(app: Flask) -> None:
         password = current_app.config["DEMO_PASSWORD"]
         if not password:
             raise click.ClickException("Demo data is for development only.")
-        emails = demo.load(password)
+        try:
+            emails = demo.load(password)
+        except payments.PaymentProblem as error:
+            where = "Stripe" if current_app.config["STRIPE_SECRET_KEY"] else current_app.config["LOCALSTRIPE_URL"]
+            raise click.ClickException(
+                f"The demo cards could not be made at the payment provider ({where}): {error.__cause__}"
+            ) from error
         click.echo(f"Demo data ready: {len(emails)} accounts.")
 
     @app.cli.command("portal-session")

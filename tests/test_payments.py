@@ -374,3 +374,22 @@ def test_pay_now_with_a_card_the_provider_does_not_know_fails_then_a_new_card_pa
     assert _orders(app, sub_id)[0][:2] == (TODAY, OrderStatus.PAID)
     [intent] = payment_intents(app)
     assert (intent.amount, intent.status) == (1200, "succeeded")
+
+
+def test_a_card_a_cancelled_subscription_still_names_can_be_removed(app, client, due):
+    sub_id = due(GOOD)
+    with app.app_context():
+        sub = db.session.get(Subscription, sub_id)
+        sub.status = SubscriptionStatus.CANCELLED
+        db.session.commit()
+        customer = db.session.scalar(select(Customer))
+        old_card_id = sub.payment_method_id
+        add_card(customer, "5555555555554444")  # the new default; a cancelled subscription keeps its card
+        assert db.session.get(Subscription, sub_id).payment_method_id == old_card_id
+    sign_in_customer(app, client, "payer@example.com")
+    token = csrf_token(client.get("/payment").text)
+    assert client.post(f"/payment/cards/{old_card_id}/remove", data={"csrf_token": token}).status_code == 302
+    with app.app_context():
+        [kept] = payments.saved_cards(db.session.scalar(select(Customer)))
+        assert kept.last4 == "4444"
+        assert db.session.get(Subscription, sub_id).payment_method_id == kept.id

@@ -1,4 +1,7 @@
-"""Demo data: a coffee shop with subscribers in every state. Safe to run again."""
+"""Demo data: a coffee shop with subscribers in every state. Safe to run again.
+
+Each demo subscriber gets a customer and a test card at the payment provider, so the provider
+(localstripe in development) must be running first."""
 
 from __future__ import annotations
 
@@ -15,7 +18,6 @@ from portal.models import (
     IntervalUnit,
     Order,
     OrderStatus,
-    PaymentMethod,
     Product,
     StaffRole,
     StaffUser,
@@ -24,7 +26,7 @@ from portal.models import (
     SubscriptionStatus,
     Variant,
 )
-from portal.services import contact, handoff, help_answers, subscriptions
+from portal.services import contact, handoff, help_answers, payments, subscriptions
 from portal.services.actors import Actor
 from portal.services.clock import today
 from portal.services.passwords import hash_password
@@ -88,17 +90,6 @@ def _customer(
             customer=customer, name=name, line1="Calle Mayor 1", city=city, postal_code=postal_code, country=country
         )
     )
-    db.session.add(
-        PaymentMethod(
-            customer=customer,
-            stripe_payment_method_id=f"pm_demo_{email.split('@')[0]}",
-            brand="visa",
-            last4="4242",
-            exp_month=12,
-            exp_year=today().year + 3,
-            is_default=True,
-        )
-    )
     db.session.flush()
     return customer, True
 
@@ -123,7 +114,6 @@ def _subscription(
         paused_until=paused_until,
         cycle_anchor=next_order or paused_until or today(),
         shipping_address=customer.addresses[0],
-        payment_method=customer.payment_methods[0],
     )
     for variant, quantity in items:
         subscription.items.append(
@@ -163,6 +153,10 @@ def load(demo_password: str) -> list[str]:
     with unit_of_work(outermost=True):
         people = _load_people(demo_password)
         help_answers.load_defaults()
+    # Real test cards at the payment provider (localstripe in development), so renewals charge,
+    # Carol's failed order can be paid and a card can be removed, as for any subscriber.
+    for person in people:
+        payments.ensure_test_card(Actor.system("demo data"), person)
     # Upcoming orders come from the schedule itself, as for any real subscription.
     subscriptions.roll_forward()
     alice, bob, carol, dave, erin = people

@@ -31,6 +31,9 @@ class PaymentProblem(DomainError):
     default_message = _l("The payment did not go through.")
 
 
+_CARDS_UNAVAILABLE = _l("Card details cannot be changed right now. Please try again in a few minutes.")
+
+
 @standalone
 def ensure_provider_customer(customer: Customer) -> str:
     """The customer's id at the provider, created (and stored at once) the first time."""
@@ -40,10 +43,7 @@ def ensure_provider_customer(customer: Customer) -> str:
             customer.stripe_customer_id = gateway.create_customer(customer.email, customer.name, customer.id)
         except gateway.GatewayError as error:
             current_app.logger.warning("provider customer not created: %s", error)
-            raise PaymentProblem(
-                _l("Card details cannot be changed right now. Please try again in a few minutes."),
-                code="provider_unavailable",
-            ) from error
+            raise PaymentProblem(_CARDS_UNAVAILABLE, code="provider_unavailable") from error
     return customer.stripe_customer_id
 
 
@@ -61,10 +61,7 @@ def start_card_setup(customer: Customer) -> CardSetup:
         secret = gateway.create_setup_intent(ensure_provider_customer(customer))
     except gateway.GatewayError as error:
         current_app.logger.warning("card setup failed: %s", error)
-        raise PaymentProblem(
-            _l("Card details cannot be changed right now. Please try again in a few minutes."),
-            code="provider_unavailable",
-        ) from error
+        raise PaymentProblem(_CARDS_UNAVAILABLE, code="provider_unavailable") from error
     return CardSetup(secret, gateway.publishable_key(), gateway.stripe_js_url(), gateway.card_form_origin())
 
 
@@ -116,8 +113,36 @@ def save_card(actor: Actor, customer: Customer, setup_intent_id: str) -> Payment
     return _keep_card(actor, customer, card)
 
 
+def ensure_test_card(actor: Actor, customer: Customer) -> PaymentMethod:
+    """Demo data: the customer's default card is a test card that pays, known to the provider.
+
+    Rows the provider does not know (a localstripe started afresh, demo data made before cards
+    were real) are dropped and a new test card is made, so every demo journey can be paid."""
+    try:
+        known = gateway.cards_of(customer.stripe_customer_id) if customer.stripe_customer_id else None
+        current = default_card(customer.id)
+        if known is not None and current is not None and current.stripe_payment_method_id in known:
+            return current
+        _forget_lost_cards(customer.id, known)
+        card = gateway.attach_test_card(ensure_provider_customer(customer))
+    except gateway.GatewayError as error:
+        raise PaymentProblem(_CARDS_UNAVAILABLE, code="provider_unavailable") from error
+    return _keep_card(actor, customer, card, notify=False)
+
+
+@standalone
+def _forget_lost_cards(customer_id: int, known: set[str] | None) -> None:
+    """Drop the card rows the provider does not know; with the customer unknown there, its id too."""
+    customer = db.session.get(Customer, customer_id, with_for_update=True, populate_existing=True)
+    if known is None:
+        customer.stripe_customer_id = None
+    for method in saved_cards(customer):
+        if known is None or method.stripe_payment_method_id not in known:
+            _delete_card(customer, method)
+
+
 @transactional
-def _keep_card(actor: Actor, customer: Customer, card: gateway.CardDetails) -> PaymentMethod:
+def _keep_card(actor: Actor, customer: Customer, card: gateway.CardDetails, notify: bool = True) -> PaymentMethod:
     method = db.session.scalar(select(PaymentMethod).where(PaymentMethod.stripe_payment_method_id == card.id))
     if method is None:
         method = PaymentMethod(
@@ -141,7 +166,8 @@ def _keep_card(actor: Actor, customer: Customer, card: gateway.CardDetails) -> P
         customer_id=customer.id,
         after={"brand": card.brand, "last4": card.last4},
     )
-    _notify_card_change(customer, method)
+    if notify:
+        _notify_card_change(customer, method)
     return method
 
 
@@ -189,6 +215,15 @@ def remove_card(actor: Actor, customer: Customer, method_id: int) -> None:
         before={"last4": method.last4},
     )
     notifications.queue_to_customer("card_removed", customer, brand=method.brand.capitalize(), last4=method.last4)
+    _delete_card(customer, method)
+
+
+def _delete_card(customer: Customer, method: PaymentMethod) -> None:
+    # A cancelled subscription may still name the card: it keeps the default one (or none).
+    replacement = default_card(customer.id)
+    for subscription in customer.subscriptions:
+        if subscription.payment_method_id == method.id:
+            subscription.payment_method = replacement if replacement is not method else None
     db.session.delete(method)
 
 
