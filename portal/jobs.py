@@ -12,6 +12,8 @@ JOBS: dict[str, Callable[[], int]] = {
     "cancel-follow-up": cancellation.follow_up,
     "schedule": subscriptions.roll_forward,
     "renewals": payments.run_renewals,
+    # Before the outbox, so a link asked for is sent in the same round.
+    "sign-in-links": auth.send_requested_links,
     "outbox": notifications.deliver_pending,
     "outbound-messages": inbox.deliver_outbound,
     "sessions": auth.purge_expired,

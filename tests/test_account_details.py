@@ -221,6 +221,7 @@ def test_dev_mail_page_only_when_enabled(app, database_url):
         from portal.services.actors import Actor
 
         auth.request_login_link("mail@example.com", "en", Actor.system("test"))
+        auth.send_requested_links()  # what the worker does
         email_id = db.session.scalar(select(OutboxEmail.id))
     client = dev.test_client()
     listing = client.get("/dev/mail")

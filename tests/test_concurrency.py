@@ -47,6 +47,7 @@ def test_parallel_workers_send_each_email_once(app, smtp):
         for n in range(20):
             factories.customer(f"bulk{n}@example.com")
             auth.request_login_link(f"bulk{n}@example.com", "en", Actor.system("test"))
+            auth.send_requested_links()  # what the worker does
 
     def worker():
         while notifications.deliver_pending(batch_size=3):

@@ -17,6 +17,7 @@ from tests.helpers import free_port
 def test_email_is_in_the_customers_language(app, smtp, ctx):
     factories.customer("es@example.com", name="Erin", locale="es")
     auth.request_login_link("es@example.com", "en", Actor.system("test"))
+    auth.send_requested_links()  # what the worker does
     assert notifications.deliver_pending() == 1
     [message] = smtp.messages
     assert message["Subject"] == f"Tu enlace de acceso a {app.config['MERCHANT_NAME']}"
@@ -28,6 +29,7 @@ def test_email_is_in_the_customers_language(app, smtp, ctx):
 def test_smtp_outage_loses_nothing_and_sends_once(app, ctx, monkeypatch):
     factories.customer("patient@example.com")
     auth.request_login_link("patient@example.com", "en", Actor.system("test"))
+    auth.send_requested_links()  # what the worker does
     monkeypatch.setitem(app.config, "MAIL_PORT", free_port())  # nothing listens there
     assert notifications.deliver_pending() == 0
     email = db.session.scalar(select(OutboxEmail))
@@ -42,6 +44,7 @@ def test_smtp_outage_loses_nothing_and_sends_once(app, ctx, monkeypatch):
 def test_retry_after_outage_delivers_exactly_once(app, smtp, ctx):
     factories.customer("later@example.com")
     auth.request_login_link("later@example.com", "en", Actor.system("test"))
+    auth.send_requested_links()  # what the worker does
     email = db.session.scalar(select(OutboxEmail))
     email.attempts, email.last_error = 2, "OSError: down"
     email.next_attempt_at = utcnow() - timedelta(seconds=1)
@@ -55,6 +58,7 @@ def test_retry_after_outage_delivers_exactly_once(app, smtp, ctx):
 def test_gives_up_after_max_attempts(app, ctx, monkeypatch):
     factories.customer("doomed@example.com")
     auth.request_login_link("doomed@example.com", "en", Actor.system("test"))
+    auth.send_requested_links()  # what the worker does
     monkeypatch.setitem(app.config, "MAIL_PORT", free_port())
     email = db.session.scalar(select(OutboxEmail))
     email.attempts = app.config["OUTBOX_MAX_ATTEMPTS"] - 1

@@ -1,7 +1,7 @@
 """All models, imported here so Alembic and the app see one complete metadata."""
 
 from portal.models.audit import ActorType, AuditEvent, Outcome
-from portal.models.auth import LoginToken, PrincipalType, TokenPurpose, UserSession
+from portal.models.auth import LinkRequest, LoginToken, PrincipalType, TokenPurpose, UserSession
 from portal.models.base import Base, utcnow
 from portal.models.cancellation import (
     AttemptOutcome,
@@ -59,6 +59,7 @@ __all__ = [
     "HelpAnswer",
     "HelpAnswerView",
     "IntervalUnit",
+    "LinkRequest",
     "LoginToken",
     "MerchantPolicy",
     "Order",

@@ -9,6 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from portal.models.base import Base, TimestampMixin
 from portal.models.types import str_enum
 
+# The longest page a sign-in link may lead back to.
+NEXT_PATH_MAX_LENGTH = 500
+
 
 class TokenPurpose(str, enum.Enum):
     SIGN_IN = "sign_in"
@@ -34,6 +37,22 @@ class LoginToken(TimestampMixin, Base):
     new_email: Mapped[str | None] = mapped_column(String(254))
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class LinkRequest(TimestampMixin, Base):
+    """Someone asked at /login for a sign-in link to this address.
+
+    The request only writes this row, the same for any address; the worker finds the customer,
+    sends the link and deletes the row, so neither the answer nor its timing tells whether the
+    address has an account."""
+
+    __tablename__ = "link_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    locale: Mapped[str] = mapped_column(String(8))
+    next_path: Mapped[str | None] = mapped_column(String(NEXT_PATH_MAX_LENGTH))
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class PrincipalType(str, enum.Enum):

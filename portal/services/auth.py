@@ -13,6 +13,7 @@ from sqlalchemy import delete, select, update
 from portal.extensions import db
 from portal.models import (
     Customer,
+    LinkRequest,
     LoginToken,
     PrincipalType,
     StaffUser,
@@ -20,6 +21,7 @@ from portal.models import (
     UserSession,
     utcnow,
 )
+from portal.models.auth import NEXT_PATH_MAX_LENGTH
 from portal.services import audit, contact, notifications
 from portal.services.actors import Actor
 from portal.services.errors import InvalidCredentials, InvalidToken
@@ -69,20 +71,58 @@ def login_url(token: str, next_path: str | None = None) -> str:
 
 @transactional
 def request_login_link(email: str, locale: str, actor: Actor, next_path: str | None = None) -> None:
-    """Email a sign-in link if the address belongs to a customer; say nothing either way."""
-    customer = find_customer_by_email(email)
+    """Note that a sign-in link was asked for; the worker sends it (`send_requested_links`).
+
+    The same row is written whether or not the address belongs to a customer, so neither the
+    answer nor the time it takes tells anyone which addresses have an account."""
+    db.session.add(
+        LinkRequest(
+            email=contact.normalize_email(email),
+            locale=locale,
+            next_path=next_path if next_path and len(next_path) <= NEXT_PATH_MAX_LENGTH else None,
+            request_id=actor.request_id,
+        )
+    )
+
+
+def send_requested_links(batch_size: int = 50) -> int:
+    """Worker: email a link for each request whose address is a customer's; returns how many
+    requests were answered. Each batch is claimed (SKIP LOCKED on PostgreSQL), answered and
+    deleted in one transaction, so several workers never send one link twice."""
+    answered = 0
+    while True:
+        with unit_of_work():
+            batch = db.session.scalars(
+                select(LinkRequest).order_by(LinkRequest.id).limit(batch_size).with_for_update(skip_locked=True)
+            ).all()
+            for link_request in batch:
+                _send_link(link_request)
+                db.session.delete(link_request)
+        if not batch:
+            return answered
+        answered += len(batch)
+
+
+def _send_link(link_request: LinkRequest) -> None:
+    customer = find_customer_by_email(link_request.email)
     if customer is None:
         return
     token = issue_token(customer)
     notifications.queue_email(
         "login_link",
         customer.email,
-        customer.locale or locale,
+        customer.locale or link_request.locale,
         customer_name=customer.name,
-        url=login_url(token, next_path),
+        url=login_url(token, link_request.next_path),
         minutes=current_app.config["LOGIN_TOKEN_MINUTES"],
     )
-    audit.record(actor, "auth.link_requested", subject_type="customer", subject_id=customer.id, customer_id=customer.id)
+    audit.record(
+        Actor.system("login page", link_request.request_id),
+        "auth.link_requested",
+        subject_type="customer",
+        subject_id=customer.id,
+        customer_id=customer.id,
+    )
 
 
 @transactional

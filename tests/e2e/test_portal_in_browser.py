@@ -7,7 +7,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from portal.models import OrderStatus, StaffRole
-from portal.services import notifications
+from portal.services import auth, notifications
 from tests import factories
 from tests.billing import CARD_EXPIRY_YEAR
 
@@ -41,6 +41,7 @@ def test_sign_in_from_email_on_a_phone(app, live_server, smtp, page, subscriber)
     assert_accessible(page)
 
     with app.app_context():
+        auth.send_requested_links()
         assert notifications.deliver_pending() == 1
     body = smtp.messages[0].get_body(("plain",)).get_content()
     link = next(line.strip() for line in body.splitlines() if "/login/t/" in line)
