@@ -119,12 +119,8 @@ def test_profile_update(app, client, two_subs):
 
 
 def test_email_change_needs_the_link_from_the_new_address(app, client, two_subs):
-    with app.app_context():
-        factories.customer("taken@example.com")
     page = client.get("/profile")
     token = csrf_token(page.text)
-    taken = client.post("/profile/email", data={"email-csrf_token": token, "email-email": "taken@example.com"})
-    assert taken.status_code == 409 and "already uses that email" in taken.text
     assert (
         client.post("/profile/email", data={"email-csrf_token": token, "email-email": "New@Example.com"}).status_code
         == 302

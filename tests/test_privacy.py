@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import AuditEvent, LinkRequest, LoginToken, OutboxEmail
+from portal.models import AuditEvent, LinkRequest, LoginToken, OutboxEmail, TokenPurpose
 from portal.services import auth, notifications
 from portal.services.actors import Actor
 from tests import factories
-from tests.helpers import csrf_token, run_together
+from tests.helpers import csrf_token, run_together, sign_in_customer
 
 # --- /login: asking for a sign-in link -----------------------------------------------------------
 
@@ -122,3 +122,80 @@ def test_workers_side_by_side_send_each_link_once(app):
         assert recipients == sorted(f"many{n}@example.com" for n in range(20))
         assert db.session.scalar(select(func.count()).select_from(LoginToken)) == 20
         assert db.session.scalar(select(func.count()).select_from(LinkRequest)) == 0
+
+
+# --- /profile/email: moving the account to another address ---------------------------------------
+
+
+def _ask_to_move(client, new_email: str, address: str = "127.0.0.1"):
+    token = csrf_token(client.get("/profile").text)
+    return client.post(
+        "/profile/email",
+        data={"email-csrf_token": token, "email-email": new_email},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def test_email_change_answers_the_same_whether_or_not_the_address_is_taken(app, client):
+    with app.app_context():
+        factories.customer("mover@example.com")
+        factories.customer("taken@example.com", name="Tomás Taken", locale="es")
+    sign_in_customer(app, client, "mover@example.com")
+    answers = {}
+    for new_email in ("taken@example.com", "freeaddr@example.com"):  # two addresses of one length
+        response = _ask_to_move(client, new_email)
+        page = client.get(response.location).text if response.location else response.text
+        answers[new_email] = (response.status_code, response.location, page.replace(new_email, "ADDRESS"))
+    assert answers["taken@example.com"] == answers["freeaddr@example.com"]
+    status, location, page = answers["taken@example.com"]
+    assert (status, location) == (302, "/profile")
+    assert "We have sent an email to ADDRESS. If that address can be used, the email has a link" in page
+    with app.app_context():
+        mail = db.session.execute(select(OutboxEmail.to_address, OutboxEmail.kind).order_by(OutboxEmail.id)).all()
+        assert mail == [
+            ("taken@example.com", "email_in_use"),  # a note to its owner, in their language, with no link
+            ("mover@example.com", "email_change_notice"),
+            ("freeaddr@example.com", "email_change_confirm"),
+            ("mover@example.com", "email_change_notice"),
+        ]
+        note = db.session.scalar(select(OutboxEmail).where(OutboxEmail.kind == "email_in_use"))
+        assert note.subject == "Alguien ha pedido usar tu dirección de correo"
+        assert "http" not in note.body_text
+        changes = select(LoginToken.new_email).where(LoginToken.purpose == TokenPurpose.EMAIL_CHANGE)
+        assert db.session.scalars(changes).all() == ["freeaddr@example.com"]
+        recorded = db.session.execute(
+            select(AuditEvent.outcome, AuditEvent.after).where(AuditEvent.action == "profile.email_change_requested")
+        ).all()
+        assert [(outcome.value, after) for outcome, after in recorded] == [
+            ("success", {"new_email": "taken@example.com"}),
+            ("success", {"new_email": "freeaddr@example.com"}),
+        ]
+    assert "Not done" not in client.get("/activity").text
+
+
+def test_email_change_requests_are_limited_per_subscriber_and_per_client_address(app, monkeypatch):
+    monkeypatch.setitem(app.config, "EMAIL_CHANGE_RATE_LIMIT", "2 per hour")
+    with app.app_context():
+        for name in ("roamer", "first", "second", "third", "elsewhere"):
+            factories.customer(f"{name}@example.com")
+    # One subscriber trying many addresses from many networks.
+    roamer = app.test_client()
+    sign_in_customer(app, roamer, "roamer@example.com")
+    statuses = [_ask_to_move(roamer, f"try{n}@example.com", f"10.0.0.{n}").status_code for n in range(3)]
+    assert statuses == [302, 302, 429]
+    # Many accounts from one client address.
+    statuses = []
+    for name in ("first", "second", "third"):
+        browser = app.test_client()
+        sign_in_customer(app, browser, f"{name}@example.com")
+        statuses.append(_ask_to_move(browser, f"{name}-new@example.com", "10.9.9.9").status_code)
+    assert statuses == [302, 302, 429]
+    # Somebody else, somewhere else, is not held up.
+    elsewhere = app.test_client()
+    sign_in_customer(app, elsewhere, "elsewhere@example.com")
+    assert _ask_to_move(elsewhere, "moved@example.com", "10.1.1.1").status_code == 302
+    with app.app_context():
+        sent = db.session.scalar(
+            select(func.count()).select_from(OutboxEmail).where(OutboxEmail.kind == "email_change_confirm")
+        )
+        assert sent == 5

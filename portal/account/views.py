@@ -24,6 +24,7 @@ from portal.account.forms import (
     SetPasswordForm,
 )
 from portal.auth.forms import ConfirmForm
+from portal.extensions import limiter
 from portal.formatting import language_names
 from portal.forms import show_error, show_field_errors
 from portal.i18n import country_name
@@ -151,7 +152,19 @@ def profile_page():
     return render_template("account/profile.html", form=form, email_form=email_form), status
 
 
+def _email_change_limit() -> str:
+    return current_app.config["EMAIL_CHANGE_RATE_LIMIT"]
+
+
+def _customer_key() -> str:
+    # Runs before customer_required, so staff and strangers get here too (and are turned away next).
+    customer = getattr(current_user, "customer", None)
+    return f"customer:{customer.id}" if customer is not None else "not-a-customer"
+
+
 @bp.route("/profile/email", methods=["POST"])
+@limiter.limit(_email_change_limit)  # per client address: many accounts on one machine
+@limiter.limit(_email_change_limit, key_func=_customer_key)  # per subscriber: one account, many addresses
 @customer_required
 def request_email_change():
     form = ProfileForm(formdata=None, obj=current_user.customer)
@@ -163,9 +176,11 @@ def request_email_change():
         except DomainError as error:
             status = show_error(email_form.email, error)
             return render_template("account/profile.html", form=form, email_form=email_form), status
+        # The same whether or not another account uses the address (see profile.request_email_change).
         flash(
             _(
-                "We have sent a link to %(email)s. Your email address changes when you open it.",
+                "We have sent an email to %(email)s. If that address can be used, the email has a link: "
+                "your email address changes when you open it.",
                 email=email_form.email.data,
             ),
             "success",

@@ -62,29 +62,29 @@ def update_profile(actor: Actor, customer: Customer, *, name: str, phone: str, l
 
 @transactional
 def request_email_change(actor: Actor, customer: Customer, new_email: str) -> None:
-    """Nothing changes until the link sent to the new address is opened and confirmed."""
+    """Nothing changes until the link sent to the new address is opened and confirmed.
+
+    Whether another account uses the address must not show, to the subscriber or in their own
+    mailbox: the answer, the audit record and the notice to the current address are the same
+    either way, and the new address gets one email either way. Its owner, if it has one, gets a
+    note that nothing changed instead of a link (the owner may well be this same person with a
+    second account, who would otherwise wait for a link that never comes)."""
     new_email = contact.normalize_email(new_email)
     if new_email == customer.email:
         raise InvalidProfile(_l("That is already your email address."), code="no_change")
-    if db.session.scalar(select(Customer.id).where(Customer.email == new_email)) is not None:
-        audit.record_failure(
-            actor,
-            "profile.email_change_requested",
-            EmailTaken.code,
-            subject_type="customer",
-            subject_id=customer.id,
-            customer_id=customer.id,
+    owner = db.session.scalar(select(Customer).where(Customer.email == new_email))
+    if owner is None:
+        token = auth.issue_token(customer, TokenPurpose.EMAIL_CHANGE, new_email=new_email)
+        notifications.queue_email(
+            "email_change_confirm",
+            new_email,
+            notifications.recipient_locale(customer),
+            customer_name=customer.name,
+            url=public_url("account.confirm_email_change", token=token),
+            minutes=current_app.config["LOGIN_TOKEN_MINUTES"],
         )
-        raise EmailTaken()
-    token = auth.issue_token(customer, TokenPurpose.EMAIL_CHANGE, new_email=new_email)
-    notifications.queue_email(
-        "email_change_confirm",
-        new_email,
-        notifications.recipient_locale(customer),
-        customer_name=customer.name,
-        url=public_url("account.confirm_email_change", token=token),
-        minutes=current_app.config["LOGIN_TOKEN_MINUTES"],
-    )
+    else:
+        notifications.queue_to_customer("email_in_use", owner)
     # The current address hears about it too, in case it was not them.
     notifications.queue_to_customer("email_change_notice", customer, new_email=new_email)
     audit.record(
