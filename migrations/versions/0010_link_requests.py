@@ -1,7 +1,7 @@
 """Sign-in link requests wait for the worker, so /login does the same work for any address
 
 Revision ID: 0010
-Revises: 0015
+Revises: 0020
 Create Date: 2026-12-01 23:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0010'
-down_revision = '0015'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 
