@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -269,19 +269,34 @@ def assign(staff: StaffUser, case: Case, assignee_id: int | None, request_id: st
 
 
 def business_seconds(start: datetime, end: datetime) -> int:
-    """Seconds between two moments that fall inside the merchant's opening hours."""
+    """Seconds between two moments that fall inside the merchant's opening hours.
+
+    The first and last day are counted by the clock; the whole days between by arithmetic (whole
+    weeks, then the days left over), so a case open for a year costs no more than one open today.
+    """
     hours = current_app.config["BUSINESS_HOURS"]
     zone = ZoneInfo(current_app.config["MERCHANT_TIMEZONE"])
     start, end = start.astimezone(zone), end.astimezone(zone)
-    total, day = 0, start.date()
-    while day <= end.date():
-        if day.weekday() in hours["days"]:
-            opens = datetime(day.year, day.month, day.day, hours["start"], tzinfo=zone)
-            closes = datetime(day.year, day.month, day.day, hours["end"], tzinfo=zone)
-            overlap = (min(closes, end) - max(opens, start)).total_seconds()
-            total += max(0, int(overlap))
-        day += timedelta(days=1)
-    return total
+    first, last = start.date(), end.date()
+    if last < first:
+        return 0
+
+    def open_seconds(day) -> int:
+        if day.weekday() not in hours["days"]:
+            return 0
+        opens = datetime(day.year, day.month, day.day, hours["start"], tzinfo=zone)
+        closes = datetime(day.year, day.month, day.day, hours["end"], tzinfo=zone)
+        return max(0, int((min(closes, end) - max(opens, start)).total_seconds()))
+
+    if first == last:
+        return open_seconds(first)
+    between = (last - first).days - 1
+    weeks, rest = divmod(between, 7)
+    open_days = weeks * len(set(hours["days"])) + sum(
+        1 for offset in range(1, rest + 1) if (first.weekday() + offset) % 7 in hours["days"]
+    )
+    day_seconds = max(0, hours["end"] - hours["start"]) * 3600
+    return open_seconds(first) + open_days * day_seconds + open_seconds(last)
 
 
 @dataclass(frozen=True)
