@@ -171,7 +171,12 @@ def test_card_page_lists_sets_default_and_removes(app, client, due):
     assert f"ending in 4444, expires 12/{CARD_EXPIRY_YEAR} · <strong>Default</strong>" in page.text
     assert "Visa ending in 4242" in page.text
     assert app.config["LOCALSTRIPE_URL"] in page.headers["Content-Security-Policy"]
-    assert "/js.stripe.com/v3/" in page.text and 'data-client-secret="seti_' in page.text
+    assert "/js.stripe.com/v3/" in page.text and 'data-setup-url="/payment/cards/setup"' in page.text
+    # Showing the page asks the provider for nothing; saving a card asks for a SetupIntent.
+    assert "seti_" not in page.text
+    assert client.post("/payment/cards/setup").status_code == 400  # no CSRF token
+    setup = client.post("/payment/cards/setup", headers={"X-CSRFToken": csrf_token(page.text)})
+    assert setup.status_code == 200 and setup.json["client_secret"].startswith("seti_")
     with app.app_context():
         cards = {m.last4: m.id for m in payments.saved_cards(db.session.scalar(select(Customer)))}
     token = csrf_token(page.text)

@@ -13,7 +13,7 @@ Only `portal.billing.stripe_gateway` talks to the provider.
 from portal.models import Customer
 from portal.services.actors import Actor
 from portal.services.payments.cards import (
-    CardSetup,
+    CardForm,
     DefaultCardInUse,
     PaymentProblem,
     default_card,
@@ -22,6 +22,7 @@ from portal.services.payments.cards import (
     save_card,
     saved_cards,
     set_default_card,
+    card_form,
     start_card_setup,
 )
 from portal.services.payments.charging import (
@@ -45,7 +46,7 @@ def add_card_and_retry(actor: Actor, customer: Customer, setup_intent_id: str) -
 
 __all__ = [
     "REASON_MAX_LENGTH",
-    "CardSetup",
+    "CardForm",
     "ChargeOutcome",
     "DefaultCardInUse",
     "PaymentProblem",
@@ -67,5 +68,6 @@ __all__ = [
     "saved_cards",
     "set_default_card",
     "settle",
+    "card_form",
     "start_card_setup",
 ]
