@@ -36,7 +36,7 @@ run: setup
 serve: setup
 	scripts/serve
 
-# Load and scale benchmarks against PostgreSQL; prints every figure (see bench/README.md).
+# Load, scale and renewal benchmarks on PostgreSQL; prints every figure (README: Performance).
 bench: setup
 	$(BIN)/python -m bench.run
 

@@ -30,8 +30,9 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 def post_fork(server, worker):
     # A connection opened before the fork (preload) must not be shared by two processes.
-    from portal.extensions import db
-
     app = server.app.wsgi()
-    with app.app_context():
-        db.engine.dispose(close=False)
+    if "sqlalchemy" in getattr(app, "extensions", {}):
+        from portal.extensions import db
+
+        with app.app_context():
+            db.engine.dispose(close=False)

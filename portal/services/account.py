@@ -42,13 +42,12 @@ class Dashboard:
 
 
 def _subscriptions_query(customer_id: int):
-    # Two statements however many subscriptions: the rows with their address and card, then
-    # every item with its variant and product.
+    # One statement however many subscriptions: each with its address, card, items and products.
     return (
         select(Subscription)
         .where(Subscription.customer_id == customer_id)
         .options(
-            selectinload(Subscription.items).joinedload(SubscriptionItem.variant).joinedload(Variant.product),
+            joinedload(Subscription.items).joinedload(SubscriptionItem.variant).joinedload(Variant.product),
             joinedload(Subscription.shipping_address),
             joinedload(Subscription.payment_method),
         )
@@ -77,7 +76,7 @@ def _recent_past_query(customer_id: int):
 
 def subscriptions_of(customer: Customer) -> list[Subscription]:
     """The customer's subscriptions with their items, products, address and card (two statements)."""
-    return list(db.session.scalars(_subscriptions_query(customer.id).order_by(Subscription.id)))
+    return list(db.session.scalars(_subscriptions_query(customer.id).order_by(Subscription.id)).unique())
 
 
 def recent_past_orders(customer: Customer) -> list[Order]:
@@ -88,7 +87,7 @@ def recent_past_orders(customer: Customer) -> list[Order]:
 def dashboard(customer: Customer) -> Dashboard:
     """Everything the subscriber's home shows, in a fixed number of statements."""
     subscriptions = list(
-        db.session.scalars(_subscriptions_query(customer.id).order_by(Subscription.status, Subscription.id))
+        db.session.scalars(_subscriptions_query(customer.id).order_by(Subscription.status, Subscription.id)).unique()
     )
     recent_past = _recent_past_query(customer.id).with_only_columns(Order.id)
     # Upcoming and recent orders in one statement (and their lines in one more).
@@ -113,7 +112,9 @@ def dashboard(customer: Customer) -> Dashboard:
 
 def get_subscription(customer: Customer, subscription_id: int) -> Subscription:
     """Another customer's subscription is indistinguishable from a missing one: 404."""
-    subscription = db.session.scalar(_subscriptions_query(customer.id).where(Subscription.id == subscription_id))
+    subscription = (
+        db.session.scalars(_subscriptions_query(customer.id).where(Subscription.id == subscription_id)).unique().first()
+    )
     if subscription is None:
         raise NotFound()
     return subscription

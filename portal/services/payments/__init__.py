@@ -16,13 +16,13 @@ from portal.services.payments.cards import (
     CardForm,
     DefaultCardInUse,
     PaymentProblem,
+    card_form,
     default_card,
     ensure_provider_customer,
     remove_card,
     save_card,
     saved_cards,
     set_default_card,
-    card_form,
     start_card_setup,
 )
 from portal.services.payments.charging import (
