@@ -1,4 +1,4 @@
-"""Indexes for a large shop: due orders and subscriptions, and customer search by fragment
+"""Indexes for a large shop: due orders and subscriptions, the case queue, customer search by fragment
 
 Revision ID: 0014
 Revises: 0009
@@ -30,9 +30,11 @@ def upgrade():
         op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
     for name, column in TRIGRAM:
         op.create_index(name, 'customers', [column], postgresql_using='gin', postgresql_ops={column: 'gin_trgm_ops'})
+    op.create_index('ix_cases_created_at', 'cases', ['created_at'])
 
 
 def downgrade():
+    op.drop_index('ix_cases_created_at', table_name='cases')
     for name, _column in TRIGRAM:
         op.drop_index(name, table_name='customers')
     for name, table, _columns, _where in PARTIAL:

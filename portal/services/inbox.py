@@ -13,6 +13,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 
 from portal.extensions import db
 from portal.models import (
@@ -332,8 +333,18 @@ class QueueFilter:
     breached: bool = False
 
 
-def queue(staff: StaffUser, filters: QueueFilter, limit: int = 200) -> list[tuple[Case, ResponseClock]]:
-    query = select(Case).order_by(Case.created_at)
+@dataclass(frozen=True)
+class QueueRow:
+    case: Case
+    clock: ResponseClock
+    # Who wrote, as the snapshot saw them (or the sender of an unmatched message).
+    customer_name: str
+
+
+def queue(staff: StaffUser, filters: QueueFilter, limit: int = 200) -> list[QueueRow]:
+    # The name is read out of the snapshot in the database: the snapshots themselves stay there.
+    name = Case.snapshot["customer"]["name"].as_string()
+    query = select(Case, name).options(defer(Case.snapshot)).order_by(Case.created_at)
     if filters.status == "open":
         query = query.where(Case.status.in_(OPEN_STATUSES))
     elif filters.status in {s.value for s in CaseStatus}:
@@ -347,9 +358,12 @@ def queue(staff: StaffUser, filters: QueueFilter, limit: int = 200) -> list[tupl
     elif filters.assignee and filters.assignee.isdigit():
         query = query.where(Case.assignee_id == int(filters.assignee))
     now = utcnow()
-    rows = [(case, response_clock(case, now)) for case in db.session.scalars(query.limit(limit))]
+    rows = [
+        QueueRow(case, response_clock(case, now), customer_name or case.sender or "")
+        for case, customer_name in db.session.execute(query.limit(limit))
+    ]
     if filters.breached:
-        rows = [(case, clock) for case, clock in rows if clock.breached and not clock.responded]
+        rows = [row for row in rows if row.clock.breached and not row.clock.responded]
     return rows
 
 
