@@ -36,6 +36,7 @@ from portal.services import (
     customers,
     inbox,
     payments,
+    response_times,
     saved_replies,
     subscriptions,
 )
@@ -69,7 +70,7 @@ def queue():
         "console/queue.html",
         form=form,
         rows=inbox.queue(current_user.staff, filters),
-        target_hours=inbox.first_response_target_hours(),
+        target_hours=response_times.first_response_target_hours(),
     )
 
 
@@ -102,7 +103,7 @@ def _case_page(case, status: int = 200, **forms):
         "console/case.html",
         case=case,
         customer=customer,
-        clock=inbox.response_clock(case),
+        clock=response_times.response_clock(case),
         history=inbox.customer_history(case),
         activity=account.recent_activity(customer.id) if customer else [],
         reply_form=reply_form,

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -30,6 +28,7 @@ from portal.services import audit, contact, handoff, notifications
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
 from portal.services.lookup import get_or_404
+from portal.services.response_times import ResponseClock, response_clock
 from portal.services.uow import transactional, unit_of_work
 from portal.services.urls import public_url
 
@@ -263,62 +262,6 @@ def assign(staff: StaffUser, case: Case, assignee_id: int | None, request_id: st
         customer_id=case.customer_id,
         before={"assignee": before},
         after={"assignee": assignee_id},
-    )
-
-
-# --- first response time, in calendar time and in business hours --------------------------------
-
-
-def business_seconds(start: datetime, end: datetime) -> int:
-    """Seconds between two moments that fall inside the merchant's opening hours.
-
-    The first and last day are counted by the clock; the whole days between by arithmetic (whole
-    weeks, then the days left over), so a case open for a year costs no more than one open today.
-    """
-    hours = current_app.config["BUSINESS_HOURS"]
-    zone = ZoneInfo(current_app.config["MERCHANT_TIMEZONE"])
-    start, end = start.astimezone(zone), end.astimezone(zone)
-    first, last = start.date(), end.date()
-    if last < first:
-        return 0
-
-    def open_seconds(day) -> int:
-        if day.weekday() not in hours["days"]:
-            return 0
-        opens = datetime(day.year, day.month, day.day, hours["start"], tzinfo=zone)
-        closes = datetime(day.year, day.month, day.day, hours["end"], tzinfo=zone)
-        return max(0, int((min(closes, end) - max(opens, start)).total_seconds()))
-
-    if first == last:
-        return open_seconds(first)
-    between = (last - first).days - 1
-    weeks, rest = divmod(between, 7)
-    open_days = weeks * len(set(hours["days"])) + sum(
-        1 for offset in range(1, rest + 1) if (first.weekday() + offset) % 7 in hours["days"]
-    )
-    day_seconds = max(0, hours["end"] - hours["start"]) * 3600
-    return open_seconds(first) + open_days * day_seconds + open_seconds(last)
-
-
-@dataclass(frozen=True)
-class ResponseClock:
-    calendar_seconds: int
-    business_seconds: int
-    responded: bool
-    breached: bool
-
-
-def first_response_target_hours() -> int:
-    return current_app.config["FIRST_RESPONSE_TARGET_BUSINESS_HOURS"]
-
-
-def response_clock(case: Case, now: datetime | None = None) -> ResponseClock:
-    """From handoff to the first public human reply (or until now, while there is none)."""
-    end = case.first_response_at or now or utcnow()
-    business = business_seconds(case.created_at, end)
-    target = first_response_target_hours() * 3600
-    return ResponseClock(
-        int((end - case.created_at).total_seconds()), business, case.first_response_at is not None, business > target
     )
 
 
