@@ -8,7 +8,6 @@ PostgreSQL (batched inserts on SQLite), a chunk of customers per transaction, wi
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from portal.models import (
     SubscriptionStatus,
     Variant,
 )
-from portal.services import clock
+from portal.services import bulk_load, clock
 from portal.services.subscriptions import rules, schedule, storage
 
 CHUNK = 5_000
@@ -45,7 +44,19 @@ _FIRST_NAMES = """Ana Ben Carla David Elena Farid Greta Hugo Irene Jonas Kira Lu
 Sven Tara Umar Vera Wim Xenia Yusuf Zoe Aiko Bruno Chen Dora Emil Fatima Goran Hana Ivan Jana Karim Lea Mateo Nora"""
 _SYLLABLES = "ber gar mon lin dor vel sta kos ri na to han mer wal fer tis lo qua zen bra dem hol cas pe ru"
 FIRST_NAMES, SYLLABLES = _FIRST_NAMES.split(), _SYLLABLES.split()
-TABLES = (Customer, Address, PaymentMethod, Subscription, SubscriptionItem, Order, OrderLine, Payment, AuditEvent)
+MODELS = (
+    Customer,
+    Address,
+    PaymentMethod,
+    Subscription,
+    SubscriptionItem,
+    Order,
+    OrderLine,
+    Payment,
+    AuditEvent,
+    Case,
+    CaseMessage,
+)
 
 
 def surname(rng: random.Random) -> str:
@@ -57,9 +68,7 @@ def surname(rng: random.Random) -> str:
 class Rows:
     """The rows of one chunk, per table, as column -> value dicts."""
 
-    tables: dict[type, list[dict]] = field(
-        default_factory=lambda: {model: [] for model in (*TABLES, Case, CaseMessage)}
-    )
+    tables: dict[type, list[dict]] = field(default_factory=lambda: {model: [] for model in MODELS})
     next_ids: dict[type, int] = field(default_factory=dict)
 
     def add(self, model: type, **values) -> int:
@@ -325,57 +334,6 @@ class Loader:
             )
 
 
-def _next_ids() -> dict[type, int]:
-    return {model: (db.session.scalar(select(func.max(model.id))) or 0) + 1 for model in (*TABLES, Case, CaseMessage)}
-
-
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_text(value) -> str:
-    """One value in PostgreSQL's COPY text format."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, dict | list):
-        value = json.dumps(value)
-    elif not isinstance(value, str):
-        return value.isoformat() if isinstance(value, date) else str(value)
-    return value.translate(_ESCAPES)
-
-
-def _write(rows: Rows) -> None:
-    connection = db.session.connection()
-    postgres = connection.dialect.name == "postgresql"
-    for model, table_rows in rows.tables.items():
-        if not table_rows:
-            continue
-        if not postgres:
-            connection.execute(model.__table__.insert(), table_rows)
-            continue
-        columns = list(table_rows[0])
-        data = "".join("\t".join(_copy_text(row.get(c)) for c in columns) + "\n" for row in table_rows)
-        cursor = connection.connection.dbapi_connection.cursor()
-        with cursor.copy(f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN") as copy:
-            copy.write(data.encode())
-
-
-def _reset_sequences() -> None:
-    if db.session.connection().dialect.name != "postgresql":
-        return
-    for model in (*TABLES, Case, CaseMessage):
-        name = model.__tablename__
-        db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))"))
-    db.session.commit()
-    db.session.execute(text("ANALYZE"))
-
-
-def _secondary_indexes() -> list:
-    """Indexes a bulk load is faster without: built once at the end instead of row by row."""
-    return [index for model in TABLES for index in model.__table__.indexes if not index.unique]
-
-
 def load(
     customers: int,
     progress: Callable[[Iterator[int]], Iterator[int]] | None = None,
@@ -386,32 +344,11 @@ def load(
     loader = loader or Loader()
     chunks = range(0, customers, CHUNK)
     first = (db.session.scalar(select(func.max(Customer.id))) or 0) + 1
-    postgres = db.session.connection().dialect.name == "postgresql"
-    indexes = _secondary_indexes() if postgres and customers >= BULK_FROM else []
-    if postgres:
-        # Demo data can be loaded again; waiting for each chunk to reach the disk buys nothing.
-        db.session.execute(text("SET synchronous_commit = off"))
-        if db.session.scalar(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")):
-            # The rows are consistent by construction: checking each foreign key row by row
-            # (a trigger per row) would take most of the time.
-            db.session.execute(text("SET session_replication_role = replica"))
-    for index in indexes:
-        db.session.execute(text(f"DROP INDEX IF EXISTS {index.name}"))
-    db.session.commit()
-    try:
+    with bulk_load.bulk(MODELS, drop_indexes=customers >= BULK_FROM) as write_chunk:
         for start in progress(chunks) if progress else chunks:
-            rows = Rows(next_ids=_next_ids())
+            rows = Rows(next_ids=bulk_load.next_ids(MODELS))
             for n in range(first + start, first + min(start + CHUNK, customers)):
                 loader.customer(rows, n, subscriptions)
-            _write(rows)
-            db.session.commit()
-    finally:
-        db.session.rollback()
-        if indexes:
-            db.session.execute(text("SET maintenance_work_mem = '256MB'"))
-        for index in indexes:
-            index.create(db.session.connection(), checkfirst=True)
-        db.session.commit()
-    _reset_sequences()
+            write_chunk(rows.tables)
     current_app.logger.info("scale data: %s customers added", customers)
     return customers
