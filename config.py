@@ -102,6 +102,9 @@ class Config:
     INBOUND_SMS_KEY = os.environ.get("INBOUND_SMS_KEY", "dev-inbound-sms-key")
     INBOUND_SOCIAL_KEY = os.environ.get("INBOUND_SOCIAL_KEY", "dev-inbound-social-key")
 
+    # /healthz asks the database at most this often per process (see services.health).
+    HEALTH_CHECK_SECONDS = float(os.environ.get("HEALTH_CHECK_SECONDS", "1"))
+
     # Development conveniences, never on in production.
     DEV_MAIL_PAGE = True
     DEMO_PASSWORD = "demo-password"
@@ -119,6 +122,7 @@ class TestConfig(Config):
     SERVER_NAME = None
     RATELIMIT_STORAGE_URI = "memory://"
     PUBLIC_BASE_URL = "http://localhost"
+    HEALTH_CHECK_SECONDS = 0
 
 
 class ProductionConfig(Config):
