@@ -190,6 +190,19 @@ def test_card_page_lists_sets_default_and_removes(app, client, due):
         assert db.session.scalar(select(Subscription)).payment_method_id == left[0].id
 
 
+def test_card_setup_when_the_provider_is_down_is_a_json_refusal(app, client, monkeypatch):
+    with app.app_context():
+        factories.subscription(factories.customer("offline@example.com", with_card=False))
+    sign_in_customer(app, client, "offline@example.com")
+    monkeypatch.setitem(app.config, "LOCALSTRIPE_URL", "http://127.0.0.1:9")
+    page = client.get("/payment")
+    assert page.status_code == 200 and 'id="card-form"' in page.text  # shown without asking the provider
+    refused = client.post("/payment/cards/setup", headers={"X-CSRFToken": csrf_token(page.text)})
+    assert refused.status_code == 402
+    assert refused.json["error"]["code"] == "provider_unavailable"
+    assert refused.json["error"]["message"].startswith("Card details cannot be changed right now.")
+
+
 def test_other_customers_cards_are_404(app, client, due):
     due(GOOD)
     with app.app_context():
