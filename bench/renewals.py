@@ -37,7 +37,10 @@ def raw_rate(app, count: int) -> float:
         client = gateway._client()
         customer = client.customers.create(params={"email": "raw@example.com"}).id
         card = client.payment_methods.create(
-            params={"type": "card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2031}}
+            params={
+                "type": "card",
+                "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2031, "cvc": "123"},
+            }
         ).id
         client.payment_methods.attach(card, params={"customer": customer})
 
@@ -81,7 +84,10 @@ def prepare(app, url: str, orders: int) -> None:
                 client = gateway._client()
                 customer = gateway.create_customer(row[1], "Scale", row[0])
                 card = client.payment_methods.create(
-                    params={"type": "card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2031}}
+                    params={
+                        "type": "card",
+                        "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2031, "cvc": "123"},
+                    }
                 ).id
                 client.payment_methods.attach(card, params={"customer": customer})
                 return row[0], customer, row[2], card
@@ -153,7 +159,8 @@ def measure(orders: int) -> dict:
         for worker in _workers(url, stripe_url):
             worker.wait()
         intents = _all_intents(app)
-        per_order = Counter(intent.metadata.get("order_id") for intent in intents if "order_id" in intent.metadata)
+        metadata = [intent.metadata.to_dict() for intent in intents]
+        per_order = Counter(data["order_id"] for data in metadata if "order_id" in data)
         paid = _count(engine, "status = 'paid'")
         engine.dispose()
     return {
