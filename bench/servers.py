@@ -4,7 +4,6 @@ gunicorn.conf.py), localstripe."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -63,10 +62,13 @@ def worker_rss_mb(master_pid: int) -> list[float]:
 
 @contextmanager
 def localstripe():
+    """localstripe without its write of the whole store after every change (bench/localstripe_fast.py)."""
     port = free_port()
-    executable = shutil.which("localstripe", path=str(BIN))
     process = subprocess.Popen(
-        [executable, "--port", str(port), "--from-scratch"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [sys.executable, "-m", "bench.localstripe_fast", "--port", str(port), "--from-scratch"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
