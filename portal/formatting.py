@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-
 from functools import lru_cache
 
 from babel import Locale, dates, numbers

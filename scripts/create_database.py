@@ -7,7 +7,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, ".")
-from config import normalize_database_url  # noqa: E402
+from config import normalize_database_url
 
 url = make_url(normalize_database_url(sys.argv[1]))
 if url.get_backend_name() == "postgresql":

@@ -1,7 +1,7 @@
 """Indexes for a large shop: due orders and subscriptions, the case queue, customer search by fragment
 
 Revision ID: 0014
-Revises: 0009
+Revises: 0020
 Create Date: 2026-12-01 23:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0014'
-down_revision = '0009'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 

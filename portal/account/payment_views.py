@@ -11,7 +11,7 @@ from portal.account.views import bp
 from portal.auth.forms import ConfirmForm
 from portal.services import account, payments
 from portal.services.errors import DomainError
-from portal.web import allow_payment_provider
+from portal.web import allow_payment_provider, request_id
 
 
 @bp.route("/payment")

@@ -9,9 +9,9 @@ from sqlalchemy import or_, select
 
 from portal.extensions import db
 from portal.models import Customer
-from portal.models.customers import normalize_phone
 from portal.services import audit, auth
 from portal.services.actors import Actor
+from portal.services.contact import normalize_email, normalize_phone
 from portal.services.errors import InvalidCredentials
 from portal.services.lookup import get_or_404
 from portal.services.passwords import hash_password, verify_password
@@ -28,9 +28,10 @@ MIN_PHONE_DIGITS = 6
 def _exact_match(query: str):
     """A whole email address or phone number names one customer: an exact, indexed lookup."""
     if _FULL_EMAIL.match(query):
-        return Customer.email == auth.normalize_email(query)
+        return Customer.email == normalize_email(query)
     if _FULL_PHONE.match(query) and sum(char.isdigit() for char in query) >= MIN_PHONE_DIGITS:
-        return Customer.phone_normalized == normalize_phone(query)
+        phone = normalize_phone(query)
+        return Customer.phone_normalized == phone if phone else None
     return None
 
 
