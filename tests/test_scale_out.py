@@ -92,7 +92,7 @@ def two_processes(app, database_url):
         processes.append(Process(port, popen))
     try:
         for process in processes:
-            wait_for(lambda p=process: _answers(p), timeout=30)
+            wait_for(lambda p=process: _answers(p), timeout=120)
         yield processes
     finally:
         for process in processes:
