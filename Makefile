@@ -1,10 +1,11 @@
-# `make run` serves the demo shop; `make test` runs every test. Both set everything up first.
+# `make run` serves the demo shop; `make test` runs every test; `make serve` is the production start;
+# `make bench` measures. Each sets everything up first.
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test lint setup translations compile-translations clean
+.PHONY: run serve bench test lint setup translations compile-translations clean
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -30,6 +31,14 @@ run: setup
 	mkdir -p var
 	$(BIN)/flask db upgrade
 	PORT=$(PORT) scripts/dev-server
+
+# Production start on this machine: gunicorn, PostgreSQL, Redis, job workers (see scripts/serve).
+serve: setup
+	scripts/serve
+
+# Load, scale and renewal benchmarks on PostgreSQL; prints every figure (README: Performance).
+bench: setup
+	$(BIN)/python -m bench.run
 
 # The linter and the formatter's check: style problems fail the build like tests do.
 lint: $(VENV)/.installed

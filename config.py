@@ -77,6 +77,8 @@ class Config:
 
     LOGIN_TOKEN_MINUTES = 15
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Keeps this shop's counters apart from other apps sharing the same Redis.
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "portal")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;60 per hour")
     LINK_REQUEST_RATE_LIMIT = os.environ.get("LINK_REQUEST_RATE_LIMIT", "5 per 15 minutes")
@@ -134,6 +136,9 @@ class Config:
     INBOUND_SMS_KEY = _development("INBOUND_SMS_KEY")
     INBOUND_SOCIAL_KEY = _development("INBOUND_SOCIAL_KEY")
 
+    # /healthz asks the database at most this often per process (see services.health).
+    HEALTH_CHECK_SECONDS = float(os.environ.get("HEALTH_CHECK_SECONDS", "1"))
+
     # Development conveniences, never on in production.
     DEV_MAIL_PAGE = True
     DEMO_PASSWORD = "demo-password"
@@ -151,6 +156,7 @@ class TestConfig(Config):
     SERVER_NAME = None
     RATELIMIT_STORAGE_URI = "memory://"
     PUBLIC_BASE_URL = "http://localhost"
+    HEALTH_CHECK_SECONDS = 0
 
 
 class ProductionConfig(Config):

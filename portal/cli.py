@@ -10,14 +10,16 @@ from flask.cli import AppGroup
 
 from portal.extensions import db
 from portal.jobs import JOBS
-from portal.services import auth, demo, payments
+from portal.services import auth, demo, demo_scale, payments
 from portal.services.actors import Actor
 
 
 def register(app: Flask) -> None:
     @app.cli.command("demo-data")
-    def demo_data() -> None:
-        """Load the demo shop (idempotent). Refused in production."""
+    @click.option("--scale", type=click.IntRange(min=0), default=0, help="Also bulk-load this many customers.")
+    def demo_data(scale: int) -> None:
+        """Load the demo shop (idempotent), and with --scale N a merchant's size of customers with
+        subscriptions, orders, payments, audit events and cases. Refused in production."""
         password = current_app.config["DEMO_PASSWORD"]
         if not password:
             raise click.ClickException("Demo data is for development only.")
@@ -29,6 +31,17 @@ def register(app: Flask) -> None:
                 f"The demo cards could not be made at the payment provider ({where}): {error.__cause__}"
             ) from error
         click.echo(f"Demo data ready: {len(emails)} accounts.")
+        if scale:
+            started = time.monotonic()
+            with click.progressbar(length=scale, label=f"Loading {scale} customers") as bar:
+
+                def progress(chunks):
+                    for start in chunks:
+                        yield start
+                        bar.update(min(demo_scale.CHUNK, scale - start))
+
+                demo_scale.load(scale, progress)
+            click.echo(f"Loaded {scale} customers in {time.monotonic() - started:.0f} s.")
 
     @app.cli.command("portal-session")
     @click.argument("email")

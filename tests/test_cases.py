@@ -24,7 +24,7 @@ from portal.models import (
     Subscription,
     SubscriptionStatus,
 )
-from portal.services import inbox, subscriptions
+from portal.services import inbox, response_times, subscriptions
 from tests import factories
 from tests.helpers import TODAY, csrf_token, form_fields, sign_in_customer, sign_in_staff
 
@@ -295,12 +295,12 @@ def test_first_response_clock_in_business_hours(app):
             created_at=datetime(2030, 1, 4, 15, 0, tzinfo=UTC),
         )  # Friday 16:00 in Madrid
         case.first_response_at = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)  # Monday 10:00
-        clock = inbox.response_clock(case)
+        clock = response_times.response_clock(case)
         assert clock.calendar_seconds == 66 * 3600
         assert clock.business_seconds == 2 * 3600  # one hour on Friday, one on Monday
         assert not clock.breached
         case.first_response_at = None
-        late = inbox.response_clock(case, now=datetime(2030, 1, 7, 13, 30, tzinfo=UTC))
+        late = response_times.response_clock(case, now=datetime(2030, 1, 7, 13, 30, tzinfo=UTC))
         # Friday 16:00-17:00 and Monday 09:00-14:30 in Madrid.
         assert late.business_seconds == int(6.5 * 3600) and late.breached and not late.responded
 

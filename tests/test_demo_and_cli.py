@@ -197,3 +197,39 @@ def test_demo_data_says_when_the_payment_provider_is_not_running(app, monkeypatc
     result = app.test_cli_runner().invoke(args=["demo-data"])
     assert result.exit_code == 1
     assert "The demo cards could not be made at the payment provider (http://127.0.0.1:9)" in result.output
+
+
+def test_demo_data_at_scale_is_what_the_services_would_have_written(app, client):
+    from portal.models import Case, Payment
+    from portal.services import subscriptions
+    from portal.services.subscriptions import storage
+    from tests.helpers import sign_in_customer
+
+    result = app.test_cli_runner().invoke(args=["demo-data", "--scale", "60"])
+    assert result.exit_code == 0, result.output
+    assert "Loaded 60 customers" in result.output
+    with app.app_context():
+        scale = db.session.scalars(select(Customer).where(Customer.email.like("%@scale.example"))).all()
+        assert len(scale) == 60
+        assert db.session.scalar(select(func.count()).select_from(Case).where(Case.customer_id.is_not(None))) == 4
+        subs = db.session.scalars(select(Subscription).where(Subscription.customer_id.in_([c.id for c in scale])))
+        ctx = storage.context()
+        active = 0
+        for sub in subs:
+            plan = storage.load_plan(sub, ctx)
+            assert sub.refill_on == storage.refill_date(plan)
+            if sub.status is SubscriptionStatus.ACTIVE:
+                active += 1
+                assert len(plan.upcoming) == ctx.size and sub.next_order_date == plan.upcoming[0].scheduled_for
+        assert active > 30
+        ids = [c.id for c in scale]
+        paid = select(func.count()).select_from(Order).where(Order.status == OrderStatus.PAID)
+        payments = select(func.count()).select_from(Payment)
+        assert db.session.scalar(paid.where(Order.customer_id.in_(ids))) == db.session.scalar(payments) > 0
+        # The schedule job finds every plan as it would have left it, and a new customer gets the next id.
+        assert subscriptions.roll_forward() == 0
+        email, name = scale[0].email, scale[0].name
+    assert app.test_cli_runner().invoke(args=["demo-data", "--scale", "1"]).exit_code == 0
+    sign_in_customer(app, client, email)
+    page = client.get("/")
+    assert page.status_code == 200 and name in page.text

@@ -171,7 +171,12 @@ def test_card_page_lists_sets_default_and_removes(app, client, due):
     assert f"ending in 4444, expires 12/{CARD_EXPIRY_YEAR} · <strong>Default</strong>" in page.text
     assert "Visa ending in 4242" in page.text
     assert app.config["LOCALSTRIPE_URL"] in page.headers["Content-Security-Policy"]
-    assert "/js.stripe.com/v3/" in page.text and 'data-client-secret="seti_' in page.text
+    assert "/js.stripe.com/v3/" in page.text and 'data-setup-url="/payment/cards/setup"' in page.text
+    # Showing the page asks the provider for nothing; saving a card asks for a SetupIntent.
+    assert "seti_" not in page.text
+    assert client.post("/payment/cards/setup").status_code == 400  # no CSRF token
+    setup = client.post("/payment/cards/setup", headers={"X-CSRFToken": csrf_token(page.text)})
+    assert setup.status_code == 200 and setup.json["client_secret"].startswith("seti_")
     with app.app_context():
         cards = {m.last4: m.id for m in payments.saved_cards(db.session.scalar(select(Customer)))}
     token = csrf_token(page.text)
@@ -183,6 +188,19 @@ def test_card_page_lists_sets_default_and_removes(app, client, due):
         left = payments.saved_cards(db.session.scalar(select(Customer)))
         assert [(m.last4, m.is_default) for m in left] == [("4242", True)]
         assert db.session.scalar(select(Subscription)).payment_method_id == left[0].id
+
+
+def test_card_setup_when_the_provider_is_down_is_a_json_refusal(app, client, monkeypatch):
+    with app.app_context():
+        factories.subscription(factories.customer("offline@example.com", with_card=False))
+    sign_in_customer(app, client, "offline@example.com")
+    monkeypatch.setitem(app.config, "LOCALSTRIPE_URL", "http://127.0.0.1:9")
+    page = client.get("/payment")
+    assert page.status_code == 200 and 'id="card-form"' in page.text  # shown without asking the provider
+    refused = client.post("/payment/cards/setup", headers={"X-CSRFToken": csrf_token(page.text)})
+    assert refused.status_code == 402
+    assert refused.json["error"]["code"] == "provider_unavailable"
+    assert refused.json["error"]["message"].startswith("Card details cannot be changed right now.")
 
 
 def test_other_customers_cards_are_404(app, client, due):

@@ -27,3 +27,45 @@ def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_reports_a_database_that_does_not_answer(app, client):
+    from sqlalchemy import create_engine
+
+    from portal.extensions import db
+
+    with app.app_context():
+        engine = db.engines[None]
+        db.engines[None] = create_engine("postgresql+psycopg://nobody@127.0.0.1:9/none")
+        try:
+            response = client.get("/healthz")
+        finally:
+            db.engines[None].dispose()
+            db.engines[None] = engine
+    assert response.status_code == 503
+    assert response.json == {"status": "degraded", "database": "error: OperationalError"}
+    assert client.get("/healthz").json == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_asks_the_database_at_most_once_per_interval(app, client, monkeypatch):
+    from sqlalchemy import event
+
+    from portal.extensions import db
+    from portal.services import health
+
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    monkeypatch.setattr(health, "_last", None)
+    monkeypatch.setitem(app.config, "HEALTH_CHECK_SECONDS", 60)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        answers = [client.get("/healthz").json for _ in range(3)]
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert answers == [{"status": "ok", "database": "ok"}] * 3
+    assert statements.count("SELECT 1") == 1

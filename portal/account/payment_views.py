@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,27 +11,34 @@ from portal.account.views import bp
 from portal.auth.forms import ConfirmForm
 from portal.services import account, payments
 from portal.services.errors import DomainError
-from portal.web import allow_payment_provider
+from portal.web import allow_payment_provider, request_id
 
 
 @bp.route("/payment")
 @customer_required
 def payment():
     customer = current_user.customer
-    try:
-        setup = payments.start_card_setup(customer)
-    except DomainError as error:
-        setup = None
-        flash(error.message, "error")
-    else:
-        allow_payment_provider(setup.origin)
+    card_form = payments.card_form()
+    allow_payment_provider(card_form.origin)
     return render_template(
         "account/payment.html",
-        setup=setup,
+        setup=card_form,
         cards=payments.saved_cards(customer),
         failed=account.failed_orders(customer),
         form=ConfirmForm(),
     )
+
+
+@bp.route("/payment/cards/setup", methods=["POST"])
+@customer_required
+def card_setup():
+    """The card form asks for a SetupIntent when the subscriber saves a card (CSRF header)."""
+    try:
+        secret = payments.start_card_setup(current_user.customer)
+    except DomainError as error:
+        body = {"error": {"code": error.code, "message": error.message, "request_id": request_id()}}
+        return jsonify(body), error.status
+    return jsonify({"client_secret": secret})
 
 
 @bp.route("/payment/cards", methods=["POST"])

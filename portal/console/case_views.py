@@ -33,6 +33,7 @@ from portal.services import (
     customers,
     inbox,
     payments,
+    response_times,
     saved_replies,
     subscriptions,
 )
@@ -62,7 +63,7 @@ def queue():
         "console/queue.html",
         form=form,
         rows=inbox.queue(current_user.staff, filters),
-        target_hours=inbox.first_response_target_hours(),
+        target_hours=response_times.first_response_target_hours(),
     )
 
 
@@ -78,24 +79,24 @@ def _case_page(case, status: int = 200, **forms):
     assign_form.assignee.choices = [(0, _("Nobody"))] + [(s.id, s.name) for s in staff_service.list_staff() if s.active]
     act_form = refund_form = swap_form = address_form = None
     if customer is not None:
-        swap_form, address_form = _swap_form(customer, formdata=None), _address_form(customer, formdata=None)
+        owned = account.subscriptions_of(customer)
+        swap_form, address_form = _swap_form(owned, formdata=None), _address_form(owned, formdata=None)
         act_form = ActOnBehalfForm(formdata=None)
         act_form.subscription_id.choices = [
-            (s.id, f"#{s.id} {s.items[0].variant.product.name} ({status_label(s.status)})")
-            for s in customer.subscriptions
+            (s.id, f"#{s.id} {s.items[0].variant.product.name} ({status_label(s.status)})") for s in owned
         ]
         act_form.action.choices = [
             (key, str(ACTION_TITLES.get(action, _("Cancel subscription") if action == "cancel" else action)))
             for key, (action, _p) in agent_actions.ON_BEHALF.items()
         ]
-        paid = [o for o in account.dashboard(customer).past_orders if o.status is OrderStatus.PAID]
+        paid = [o for o in account.recent_past_orders(customer) if o.status is OrderStatus.PAID]
         refund_form = forms.get("refund_form") or RefundForm(formdata=None)
         refund_form.order_id.choices = [(o.id, f"#{o.id} · {o.scheduled_for.isoformat()}") for o in paid]
     return render_template(
         "console/case.html",
         case=case,
         customer=customer,
-        clock=inbox.response_clock(case),
+        clock=response_times.response_clock(case),
         history=inbox.customer_history(case),
         activity=account.recent_activity(customer.id) if customer else [],
         reply_form=reply_form,
@@ -110,27 +111,24 @@ def _case_page(case, status: int = 200, **forms):
     ), status
 
 
-def _swap_form(customer, formdata):
-    """formdata: the posted form, or None for an empty one to show."""
+def _swap_form(owned, formdata):
+    """owned: the customer's subscriptions; formdata: the posted form, or None for an empty one."""
     form = SwapOnBehalfForm(formdata=formdata)
-    live = [s for s in customer.subscriptions if s.status.value != "cancelled"]
+    live = [s for s in owned if s.status.value != "cancelled"]
     form.item_id.choices = [
         (item.id, f"#{s.id} {item.quantity} × {item.variant.display_name}") for s in live for item in s.items
     ]
     choices = {}
-    for s in live:
-        for variants in subscriptions.swap_choices(s).values():
-            choices.update({v.id: f"{v.display_name} · {money(v.price_minor, v.currency)}" for v in variants})
+    for variants in subscriptions.swap_choices_of(live).values():
+        choices.update({v.id: f"{v.display_name} · {money(v.price_minor, v.currency)}" for v in variants})
     form.variant_id.choices = sorted(choices.items())
     return form
 
 
-def _address_form(customer, formdata):
+def _address_form(owned, formdata):
     form = AddressOnBehalfForm(formdata=formdata)
     form.subscription_id.choices = [(0, _("All subscriptions"))] + [
-        (s.id, f"#{s.id} {s.items[0].variant.product.name}")
-        for s in customer.subscriptions
-        if s.status.value != "cancelled"
+        (s.id, f"#{s.id} {s.items[0].variant.product.name}") for s in owned if s.status.value != "cancelled"
     ]
     form.country.choices = [(code, country_name(code)) for code in addresses.shipping_countries()]
     return form
@@ -261,10 +259,11 @@ def _customer_of(case):
 def swap(case_id: int):
     case = inbox.get_case(case_id)
     customer = _customer_of(case)
-    form = _swap_form(customer, request.form)
+    owned = account.subscriptions_of(customer)
+    form = _swap_form(owned, request.form)
     if not form.validate_on_submit():
         return _case_page(case, 400)
-    subscription = next((s for s in customer.subscriptions if any(i.id == form.item_id.data for i in s.items)), None)
+    subscription = next((s for s in owned if any(i.id == form.item_id.data for i in s.items)), None)
     if subscription is None:
         raise NotFound()
     try:
@@ -289,7 +288,7 @@ def swap(case_id: int):
 def address(case_id: int):
     case = inbox.get_case(case_id)
     customer = _customer_of(case)
-    form = _address_form(customer, request.form)
+    form = _address_form(account.subscriptions_of(customer), request.form)
     if not form.validate_on_submit():
         return _case_page(case, 400)
     data = form.address_input()
@@ -313,7 +312,7 @@ def refund(case_id: int):
         return _case_page(case, 404)
     customer = customers.get_customer(case.customer_id)
     form = RefundForm()
-    orders = {o.id: o for o in account.dashboard(customer).past_orders}
+    orders = {o.id: o for o in account.recent_past_orders(customer)}
     form.order_id.choices = [(order_id, "") for order_id in orders]
     if form.order_id.data in orders:
         form.amount.currency = orders[form.order_id.data].currency

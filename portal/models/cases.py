@@ -31,7 +31,11 @@ class Case(TimestampMixin, Base):
     """A conversation with a customer, whatever the channel, with what was known when it opened."""
 
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_customer_type_created", "customer_id", "issue_type", "created_at"),)
+    __table_args__ = (
+        Index("ix_cases_customer_type_created", "customer_id", "issue_type", "created_at"),
+        # The queue lists cases oldest first.
+        Index("ix_cases_created_at", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Empty for a message from an address or number we could not match to a customer.

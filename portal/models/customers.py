@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, TimestampMixin
+from portal.models.types import trigram_index
 
 if TYPE_CHECKING:
     from portal.models.payments import PaymentMethod
@@ -14,6 +15,12 @@ if TYPE_CHECKING:
 
 class Customer(TimestampMixin, Base):
     __tablename__ = "customers"
+    # Staff search finds a fragment anywhere in these (see services.customers.search).
+    __table_args__ = (
+        trigram_index("ix_customers_email_trgm", "email"),
+        trigram_index("ix_customers_name_trgm", "name"),
+        trigram_index("ix_customers_phone_trgm", "phone"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored lower-cased so lookups and the unique constraint ignore case.

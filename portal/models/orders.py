@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, TimestampMixin
-from portal.models.types import str_enum
+from portal.models.types import partial_index, str_enum
 
 if TYPE_CHECKING:
     from portal.models.catalog import Variant
@@ -30,6 +30,11 @@ UPCOMING_STATUSES = (OrderStatus.SCHEDULED, OrderStatus.SKIPPED)
 
 class Order(TimestampMixin, Base):
     __tablename__ = "orders"
+    __table_args__ = (
+        # What the renewals job claims: due scheduled orders in date order, failed ones due a retry.
+        partial_index("ix_orders_due", "scheduled_for", "id", where="status = 'scheduled'"),
+        partial_index("ix_orders_retry", "next_retry_at", where="status = 'failed'"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)

@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, TimestampMixin, utcnow
-from portal.models.types import str_enum
+from portal.models.types import partial_index, str_enum
 
 if TYPE_CHECKING:
     from portal.models.catalog import Variant
@@ -30,7 +30,12 @@ class IntervalUnit(str, enum.Enum):
 
 class Subscription(TimestampMixin, Base):
     __tablename__ = "subscriptions"
-    __table_args__ = (CheckConstraint("interval_count > 0", name="interval_positive"),)
+    __table_args__ = (
+        CheckConstraint("interval_count > 0", name="interval_positive"),
+        # The dated jobs read only what is due: pauses ending, scheduled cancellations.
+        partial_index("ix_subscriptions_paused_until", "paused_until", where="status = 'paused'"),
+        partial_index("ix_subscriptions_cancel_at", "cancel_at", where="cancel_at IS NOT NULL"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import Enum
+from sqlalchemy import Enum, Index, text
 
 # The largest primary key the database holds (a 32-bit integer column): ids from outside
 # (paths, forms, query strings) beyond it are refused before they reach a query.
@@ -22,3 +22,13 @@ def str_enum(enum_cls: type[enum.Enum], name: str) -> Enum:
         validate_strings=True,
         values_callable=lambda members: [member.value for member in members],
     )
+
+
+def partial_index(name: str, *columns: str, where: str) -> Index:
+    """An index over only the rows a job or a page looks for (the same on PostgreSQL and SQLite)."""
+    return Index(name, *columns, postgresql_where=text(where), sqlite_where=text(where))
+
+
+def trigram_index(name: str, column: str) -> Index:
+    """For `LIKE '%...%'` searches: a trigram index on PostgreSQL (pg_trgm), a plain one on SQLite."""
+    return Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.extensions import db
 from portal.models import (
@@ -19,12 +19,12 @@ from portal.models import (
     PaymentStatus,
     Subscription,
     SubscriptionItem,
-    SubscriptionStatus,
     Variant,
 )
 from portal.services import clock
 from portal.services import subscriptions as subscription_service
 from portal.services.errors import NotFound
+from portal.services.payments.cards import default_card
 
 RECENT_ORDERS = 10
 
@@ -42,15 +42,15 @@ class Dashboard:
 
 
 def _subscriptions_query(customer_id: int):
+    # One statement however many subscriptions: each with its address, card, items and products.
     return (
         select(Subscription)
         .where(Subscription.customer_id == customer_id)
         .options(
-            selectinload(Subscription.items).selectinload(SubscriptionItem.variant).selectinload(Variant.product),
-            selectinload(Subscription.shipping_address),
-            selectinload(Subscription.payment_method),
+            joinedload(Subscription.items).joinedload(SubscriptionItem.variant).joinedload(Variant.product),
+            joinedload(Subscription.shipping_address),
+            joinedload(Subscription.payment_method),
         )
-        .order_by(Subscription.status, Subscription.id)
     )
 
 
@@ -58,30 +58,47 @@ def _orders_query(customer_id: int):
     return select(Order).where(Order.customer_id == customer_id).options(selectinload(Order.lines))
 
 
+def _upcoming_clause(today):
+    """Orders still to come: scheduled ones, and skips whose date has not passed."""
+    return (Order.status == OrderStatus.SCHEDULED) | (
+        (Order.status == OrderStatus.SKIPPED) & (Order.scheduled_for >= today)
+    )
+
+
+def _recent_past_query(customer_id: int):
+    return (
+        _orders_query(customer_id)
+        .where(Order.status.not_in(UPCOMING_STATUSES))
+        .order_by(Order.scheduled_for.desc(), Order.id.desc())
+        .limit(RECENT_ORDERS)
+    )
+
+
+def subscriptions_of(customer: Customer) -> list[Subscription]:
+    """The customer's subscriptions with their items, products, address and card (two statements)."""
+    return list(db.session.scalars(_subscriptions_query(customer.id).order_by(Subscription.id)).unique())
+
+
+def recent_past_orders(customer: Customer) -> list[Order]:
+    """The latest orders that are done with (paid, failed, refunded), newest first."""
+    return list(db.session.scalars(_recent_past_query(customer.id)))
+
+
 def dashboard(customer: Customer) -> Dashboard:
-    subscriptions = list(db.session.scalars(_subscriptions_query(customer.id)))
-    upcoming = list(
-        db.session.scalars(
-            _orders_query(customer.id)
-            .where(Order.status.in_(UPCOMING_STATUSES))
-            .order_by(Order.scheduled_for, Order.id)
-        )
+    """Everything the subscriber's home shows, in a fixed number of statements."""
+    subscriptions = list(
+        db.session.scalars(_subscriptions_query(customer.id).order_by(Subscription.status, Subscription.id)).unique()
     )
-    past = list(
-        db.session.scalars(
-            _orders_query(customer.id)
-            .where(Order.status.not_in(UPCOMING_STATUSES))
-            .order_by(Order.scheduled_for.desc(), Order.id.desc())
-            .limit(RECENT_ORDERS)
-        )
-    )
-    default_method = next((m for m in customer.payment_methods if m.is_default), None)
-    next_skippable = {}
-    for subscription in subscriptions:
-        if subscription.status is SubscriptionStatus.ACTIVE:
-            order = subscription_service.next_skippable(subscription)
-            if order is not None:
-                next_skippable[subscription.id] = order
+    recent_past = _recent_past_query(customer.id).with_only_columns(Order.id)
+    # Upcoming and recent orders in one statement (and their lines in one more).
+    orders = db.session.scalars(
+        _orders_query(customer.id)
+        .where(_upcoming_clause(clock.today()) | Order.id.in_(recent_past))
+        .order_by(Order.scheduled_for, Order.id)
+    ).all()
+    upcoming = [order for order in orders if order.status in UPCOMING_STATUSES]
+    past = [order for order in reversed(orders) if order.status not in UPCOMING_STATUSES]
+    default_method = default_card(customer.id)
     return Dashboard(
         customer=customer,
         subscriptions=subscriptions,
@@ -89,13 +106,15 @@ def dashboard(customer: Customer) -> Dashboard:
         past_orders=past,
         default_payment_method=default_method,
         has_failed_payment=any(order.status is OrderStatus.FAILED for order in past[:1]),
-        next_skippable=next_skippable,
+        next_skippable=subscription_service.next_skippable_of(subscriptions, upcoming),
     )
 
 
 def get_subscription(customer: Customer, subscription_id: int) -> Subscription:
     """Another customer's subscription is indistinguishable from a missing one: 404."""
-    subscription = db.session.scalar(_subscriptions_query(customer.id).where(Subscription.id == subscription_id))
+    subscription = (
+        db.session.scalars(_subscriptions_query(customer.id).where(Subscription.id == subscription_id)).unique().first()
+    )
     if subscription is None:
         raise NotFound()
     return subscription

@@ -292,18 +292,21 @@ def start_session(
 
 
 def load_session(token: str) -> Principal | None:
-    user_session = db.session.scalar(
-        select(UserSession).where(UserSession.token_hash == _digest(token), UserSession.expires_at > utcnow())
-    )
-    if user_session is None:
+    """The signed-in person for a session token: one indexed query per request."""
+    row = db.session.execute(
+        select(UserSession, Customer, StaffUser)
+        .outerjoin(Customer, Customer.id == UserSession.customer_id)
+        .outerjoin(StaffUser, StaffUser.id == UserSession.staff_user_id)
+        .where(UserSession.token_hash == _digest(token), UserSession.expires_at > utcnow())
+    ).first()
+    if row is None:
         return None
+    user_session, customer, staff = row
     if user_session.principal_type is PrincipalType.STAFF:
-        staff = db.session.get(StaffUser, user_session.staff_user_id)
         if staff is None or not staff.active:
             return None
         principal = Principal(token, staff=staff)
     else:
-        customer = db.session.get(Customer, user_session.customer_id)
         if customer is None:
             return None
         principal = Principal(token, customer=customer)

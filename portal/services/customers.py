@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
@@ -9,6 +11,7 @@ from portal.extensions import db
 from portal.models import Customer
 from portal.services import audit, auth
 from portal.services.actors import Actor
+from portal.services.contact import normalize_email, normalize_phone
 from portal.services.errors import InvalidCredentials
 from portal.services.lookup import get_or_404
 from portal.services.passwords import hash_password, verify_password
@@ -17,10 +20,32 @@ from portal.services.uow import transactional
 SEARCH_LIMIT = 50
 
 
+_FULL_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_FULL_PHONE = re.compile(r"^\+?[\d\s().-]+$")
+MIN_PHONE_DIGITS = 6
+
+
+def _exact_match(query: str):
+    """A whole email address or phone number names one customer: an exact, indexed lookup."""
+    if _FULL_EMAIL.match(query):
+        return Customer.email == normalize_email(query)
+    if _FULL_PHONE.match(query) and sum(char.isdigit() for char in query) >= MIN_PHONE_DIGITS:
+        phone = normalize_phone(query)
+        return Customer.phone_normalized == phone if phone else None
+    return None
+
+
 def search(query: str) -> list[Customer]:
+    """Customers by a whole email or phone, else by a fragment of their email, name or phone
+    (trigram indexes on PostgreSQL keep the fragment search fast for a large shop)."""
     query = query.strip()
     if not query:
         return []
+    exact = _exact_match(query)
+    if exact is not None:
+        found = list(db.session.scalars(select(Customer).where(exact).order_by(Customer.name).limit(SEARCH_LIMIT)))
+        if found:
+            return found
     # Escape LIKE wildcards so "%" finds a literal percent sign, not every customer.
     escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = f"%{escaped}%"

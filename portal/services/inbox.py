@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 
 from portal.extensions import db
 from portal.models import (
@@ -29,6 +28,7 @@ from portal.services import audit, contact, handoff, notifications
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
 from portal.services.lookup import get_or_404
+from portal.services.response_times import ResponseClock, response_clock
 from portal.services.uow import transactional, unit_of_work
 from portal.services.urls import public_url
 
@@ -265,47 +265,6 @@ def assign(staff: StaffUser, case: Case, assignee_id: int | None, request_id: st
     )
 
 
-# --- first response time, in calendar time and in business hours --------------------------------
-
-
-def business_seconds(start: datetime, end: datetime) -> int:
-    """Seconds between two moments that fall inside the merchant's opening hours."""
-    hours = current_app.config["BUSINESS_HOURS"]
-    zone = ZoneInfo(current_app.config["MERCHANT_TIMEZONE"])
-    start, end = start.astimezone(zone), end.astimezone(zone)
-    total, day = 0, start.date()
-    while day <= end.date():
-        if day.weekday() in hours["days"]:
-            opens = datetime(day.year, day.month, day.day, hours["start"], tzinfo=zone)
-            closes = datetime(day.year, day.month, day.day, hours["end"], tzinfo=zone)
-            overlap = (min(closes, end) - max(opens, start)).total_seconds()
-            total += max(0, int(overlap))
-        day += timedelta(days=1)
-    return total
-
-
-@dataclass(frozen=True)
-class ResponseClock:
-    calendar_seconds: int
-    business_seconds: int
-    responded: bool
-    breached: bool
-
-
-def first_response_target_hours() -> int:
-    return current_app.config["FIRST_RESPONSE_TARGET_BUSINESS_HOURS"]
-
-
-def response_clock(case: Case, now: datetime | None = None) -> ResponseClock:
-    """From handoff to the first public human reply (or until now, while there is none)."""
-    end = case.first_response_at or now or utcnow()
-    business = business_seconds(case.created_at, end)
-    target = first_response_target_hours() * 3600
-    return ResponseClock(
-        int((end - case.created_at).total_seconds()), business, case.first_response_at is not None, business > target
-    )
-
-
 # --- the queue -----------------------------------------------------------------------------------
 
 
@@ -317,8 +276,18 @@ class QueueFilter:
     breached: bool = False
 
 
-def queue(staff: StaffUser, filters: QueueFilter, limit: int = 200) -> list[tuple[Case, ResponseClock]]:
-    query = select(Case).order_by(Case.created_at)
+@dataclass(frozen=True)
+class QueueRow:
+    case: Case
+    clock: ResponseClock
+    # Who wrote, as the snapshot saw them (or the sender of an unmatched message).
+    customer_name: str
+
+
+def queue(staff: StaffUser, filters: QueueFilter, limit: int = 200) -> list[QueueRow]:
+    # The name is read out of the snapshot in the database: the snapshots themselves stay there.
+    name = Case.snapshot["customer"]["name"].as_string()
+    query = select(Case, name).options(defer(Case.snapshot)).order_by(Case.created_at)
     if filters.status == "open":
         query = query.where(Case.status.in_(OPEN_STATUSES))
     elif filters.status in {s.value for s in CaseStatus}:
@@ -332,9 +301,12 @@ def queue(staff: StaffUser, filters: QueueFilter, limit: int = 200) -> list[tupl
     elif filters.assignee and filters.assignee.isdigit():
         query = query.where(Case.assignee_id == int(filters.assignee))
     now = utcnow()
-    rows = [(case, response_clock(case, now)) for case in db.session.scalars(query.limit(limit))]
+    rows = [
+        QueueRow(case, response_clock(case, now), customer_name or case.sender or "")
+        for case, customer_name in db.session.execute(query.limit(limit))
+    ]
     if filters.breached:
-        rows = [(case, clock) for case, clock in rows if clock.breached and not clock.responded]
+        rows = [row for row in rows if row.clock.breached and not row.clock.responded]
     return rows
 
 

@@ -65,12 +65,23 @@ def interval_code(unit: IntervalUnit, count: int) -> str:
     return f"{count}{'w' if unit is IntervalUnit.WEEK else 'm'}"
 
 
+_CACHED = "merchant_policy"
+
+
 def get() -> Policy:
-    stored = db.session.get(MerchantPolicy, 1)
+    """The rules in force, read once per transaction (a page or a job batch asks many times)."""
+    session = db.session()
+    transaction = session.get_transaction()
+    cached = session.info.get(_CACHED)
+    if transaction is not None and cached is not None and cached[0] is transaction:
+        return cached[1]
+    stored = session.get(MerchantPolicy, 1)
     values = dict(current_app.config["POLICY_DEFAULTS"])
     if stored is not None:
         values.update({field.name: getattr(stored, field.name) for field in fields(Policy)})
-    return Policy(**values)
+    policy = Policy(**values)
+    session.info[_CACHED] = (session.get_transaction(), policy)
+    return policy
 
 
 @transactional
@@ -86,6 +97,7 @@ def update(actor: Actor, **values) -> Policy:
         for name, value in asdict(candidate).items():
             setattr(stored, name, value)
     audit.record(actor, "policy.updated", subject_type="policy", subject_id=1, before=before, after=asdict(candidate))
+    db.session.info.pop(_CACHED, None)
     return candidate
 
 
@@ -124,8 +136,18 @@ def _validate(policy: Policy) -> None:
 
 def swap_targets(product_id: int) -> set[int]:
     """Product ids whose variants a subscriber of `product_id` may choose (itself included)."""
-    others = db.session.scalars(select(ProductSwap.target_product_id).where(ProductSwap.product_id == product_id))
-    return {product_id, *others}
+    return swap_targets_of({product_id})[product_id]
+
+
+def swap_targets_of(product_ids: set[int]) -> dict[int, set[int]]:
+    """`swap_targets` for several products in one query."""
+    targets = {product_id: {product_id} for product_id in product_ids}
+    rows = db.session.execute(
+        select(ProductSwap.product_id, ProductSwap.target_product_id).where(ProductSwap.product_id.in_(product_ids))
+    )
+    for product_id, target in rows:
+        targets[product_id].add(target)
+    return targets
 
 
 @transactional

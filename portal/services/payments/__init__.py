@@ -13,9 +13,10 @@ Only `portal.billing.stripe_gateway` talks to the provider.
 from portal.models import Customer
 from portal.services.actors import Actor
 from portal.services.payments.cards import (
-    CardSetup,
+    CardForm,
     DefaultCardInUse,
     PaymentProblem,
+    card_form,
     default_card,
     ensure_provider_customer,
     ensure_test_card,
@@ -46,7 +47,7 @@ def add_card_and_retry(actor: Actor, customer: Customer, setup_intent_id: str) -
 
 __all__ = [
     "REASON_MAX_LENGTH",
-    "CardSetup",
+    "CardForm",
     "ChargeOutcome",
     "DefaultCardInUse",
     "PaymentProblem",
@@ -69,5 +70,6 @@ __all__ = [
     "saved_cards",
     "set_default_card",
     "settle",
+    "card_form",
     "start_card_setup",
 ]

@@ -48,21 +48,26 @@ def ensure_provider_customer(customer: Customer) -> str:
 
 
 @dataclass(frozen=True)
-class CardSetup:
-    client_secret: str
+class CardForm:
+    """What the card page needs to load the provider's card form (no call to the provider)."""
+
     publishable_key: str
     js_url: str
     origin: str
 
 
-def start_card_setup(customer: Customer) -> CardSetup:
-    """What the card form needs: the card goes from the browser to the provider, never to us."""
+def card_form() -> CardForm:
+    return CardForm(gateway.publishable_key(), gateway.stripe_js_url(), gateway.card_form_origin())
+
+
+def start_card_setup(customer: Customer) -> str:
+    """A SetupIntent's client secret, made when the subscriber starts adding a card (not each time
+    the page is shown): the card goes from the browser to the provider, never to us."""
     try:
-        secret = gateway.create_setup_intent(ensure_provider_customer(customer))
+        return gateway.create_setup_intent(ensure_provider_customer(customer))
     except gateway.GatewayError as error:
         current_app.logger.warning("card setup failed: %s", error)
         raise PaymentProblem(_CARDS_UNAVAILABLE, code="provider_unavailable") from error
-    return CardSetup(secret, gateway.publishable_key(), gateway.stripe_js_url(), gateway.card_form_origin())
 
 
 def saved_cards(customer: Customer) -> list[PaymentMethod]:

@@ -22,9 +22,12 @@ from portal.services.subscriptions.queries import (
     UpcomingOrder,
     available_actions,
     cancel_end_dates,
+    first_skippable,
     next_skippable,
+    next_skippable_of,
     reschedule_bounds,
     swap_choices,
+    swap_choices_of,
     upcoming,
 )
 from portal.services.subscriptions.rules import CANCEL_MODES, MAX_QUANTITY, PolicyRefusal
@@ -38,7 +41,9 @@ __all__ = [
     "available_actions",
     "cancel_end_dates",
     "end_due",
+    "first_skippable",
     "next_skippable",
+    "next_skippable_of",
     "order_paid",
     "preview",
     "reschedule_bounds",
@@ -46,6 +51,7 @@ __all__ = [
     "roll_forward",
     "stop_after_failed_payments",
     "swap_choices",
+    "swap_choices_of",
     "try_preview",
     "upcoming",
 ]

@@ -1,0 +1,193 @@
+"""Renewals against localstripe: the rate of 4 workers over the due orders, compared with
+localstripe's own rate of raw PaymentIntents (create + confirm) in the same run, and exactly one
+PaymentIntent per order after a worker is killed with SIGKILL mid-run and the run repeated."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import create_engine, text
+
+from bench.data import database_url, drop_and_create, flask
+from bench.servers import ROOT, localstripe
+
+WORKERS = 4
+# The orders due today (the scale data's history is paid, on earlier dates).
+TODAY = "scheduled_for = (now() AT TIME ZONE :zone)::date"
+PAID_TODAY = "status = 'paid' AND " + TODAY
+SUBSCRIPTIONS_PER_CUSTOMER = 5
+
+
+def _app(url: str, stripe_url: str):
+    os.environ.update(DATABASE_URL=url, LOCALSTRIPE_URL=stripe_url, PORTAL_ENV="development")
+    from portal import create_app
+
+    return create_app()
+
+
+def raw_rate(app, count: int) -> float:
+    """PaymentIntents per second that localstripe itself manages, created and confirmed by
+    WORKERS clients at once (the same card and customer for all)."""
+    from portal.billing import stripe_gateway as gateway
+
+    with app.app_context():
+        client = gateway._client()
+        customer = client.customers.create(params={"email": "raw@example.com"}).id
+        card = client.payment_methods.create(
+            params={
+                "type": "card",
+                "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2031, "cvc": "123"},
+            }
+        ).id
+        client.payment_methods.attach(card, params={"customer": customer})
+
+        def one(n: int) -> None:
+            with app.app_context():
+                intent = gateway.create_charge(
+                    customer_id=customer,
+                    payment_method_id=card,
+                    amount_minor=1200,
+                    currency="EUR",
+                    idempotency_key=f"raw-{n}",
+                    metadata={"raw": str(n)},
+                )
+                gateway.confirm_charge(intent)
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(WORKERS) as pool:
+            list(pool.map(one, range(count)))
+        return count / (time.perf_counter() - started)
+
+
+def prepare(app, url: str, orders: int) -> None:
+    """Customers with a real card at localstripe, each with subscriptions whose order is due today."""
+    from portal.billing import stripe_gateway as gateway
+    from portal.extensions import db
+    from portal.services import demo, demo_scale
+
+    customers = -(-orders // SUBSCRIPTIONS_PER_CUSTOMER)
+    with app.app_context():
+        demo.load("demo-password")
+        demo_scale.load(customers, loader=demo_scale.Loader(due_today=True), subscriptions=SUBSCRIPTIONS_PER_CUSTOMER)
+        rows = db.session.execute(
+            text(
+                "SELECT c.id, c.email, p.id FROM customers c JOIN payment_methods p ON p.customer_id = c.id "
+                "WHERE c.email LIKE '%@scale.example'"
+            )
+        ).all()
+
+        def at_stripe(row):
+            with app.app_context():
+                client = gateway._client()
+                customer = gateway.create_customer(row[1], "Scale", row[0])
+                card = client.payment_methods.create(
+                    params={
+                        "type": "card",
+                        "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2031, "cvc": "123"},
+                    }
+                ).id
+                client.payment_methods.attach(card, params={"customer": customer})
+                return row[0], customer, row[2], card
+
+        with ThreadPoolExecutor(WORKERS) as pool:
+            made = list(pool.map(at_stripe, rows))
+        for customer_id, stripe_customer, method_id, card in made:
+            db.session.execute(
+                text("UPDATE customers SET stripe_customer_id = :s WHERE id = :i"),
+                {"s": stripe_customer, "i": customer_id},
+            )
+            db.session.execute(
+                text("UPDATE payment_methods SET stripe_payment_method_id = :s WHERE id = :i"),
+                {"s": card, "i": method_id},
+            )
+        db.session.commit()
+
+
+def _workers(url: str, stripe_url: str) -> list[subprocess.Popen]:
+    env = {**os.environ, "PORTAL_ENV": "development", "DATABASE_URL": url, "LOCALSTRIPE_URL": stripe_url}
+    return [
+        subprocess.Popen(
+            [sys.executable, "-m", "bench.renew_worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(WORKERS)
+    ]
+
+
+def _count(engine, where: str) -> int:
+    zone = {"zone": os.environ.get("MERCHANT_TIMEZONE", "Europe/Madrid")}
+    with engine.connect() as connection:
+        return connection.scalar(text(f"SELECT count(*) FROM orders WHERE {where}"), zone if ":zone" in where else {})
+
+
+def measure(orders: int) -> dict:
+    url = database_url("renewals")
+    subprocess.run([sys.executable, "scripts/create_database.py", url], cwd=ROOT, check=True)
+    drop_and_create(url)
+    flask(url, "db", "upgrade")
+    with localstripe() as stripe_url:
+        app = _app(url, stripe_url)
+        prepare(app, url, orders)
+        # Measured with the store as full as the renewals will find it.
+        raw = raw_rate(app, min(orders, 2000))
+        engine = create_engine(url)
+        due = _count(engine, "status = 'scheduled' AND " + TODAY)
+        # Run 1: four workers; one is killed with SIGKILL halfway, the others go on.
+        started = time.perf_counter()
+        workers = _workers(url, stripe_url)
+        while _count(engine, PAID_TODAY) < due // 2:
+            time.sleep(0.2)
+        killed_at, paid_at_kill = time.perf_counter() - started, _count(engine, PAID_TODAY)
+        workers[0].send_signal(signal.SIGKILL)
+        for worker in workers:
+            worker.wait()
+        first_run = time.perf_counter() - started
+        stuck = _count(engine, "status = 'processing' AND " + TODAY)
+        # The killed worker's charge waits STUCK_AFTER (5 minutes) before another worker takes
+        # it over: move its claim back in time rather than wait, then run again.
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "UPDATE payments SET attempted_at = attempted_at - interval '10 minutes' WHERE status = 'charging'"
+                )
+            )
+        for worker in _workers(url, stripe_url):
+            worker.wait()
+        intents = _all_intents(app)
+        metadata = [intent.metadata.to_dict() for intent in intents]
+        per_order = Counter(data["order_id"] for data in metadata if "order_id" in data)
+        paid = _count(engine, PAID_TODAY)
+        engine.dispose()
+    return {
+        "due_orders": due,
+        "raw_intents_per_second": raw,
+        "renewals_per_second": paid_at_kill / killed_at,
+        "first_run_seconds": first_run,
+        "stuck_after_kill": stuck,
+        "paid": paid,
+        "orders_with_one_intent": sum(1 for n in per_order.values() if n == 1),
+        "orders_with_more": sum(1 for n in per_order.values() if n > 1),
+    }
+
+
+def _all_intents(app) -> list:
+    from portal.billing import stripe_gateway as gateway
+
+    with app.app_context():
+        client, found, after = gateway._client(), [], None
+        while True:
+            params = {"limit": 100, **({"starting_after": after} if after else {})}
+            page = client.payment_intents.list(params=params).data
+            found += page
+            if len(page) < 100:
+                return found
+            after = page[-1].id

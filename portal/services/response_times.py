@@ -1,0 +1,64 @@
+"""First response time of a case, in calendar time and in the merchant's business hours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from portal.models import Case, utcnow
+
+
+def business_seconds(start: datetime, end: datetime) -> int:
+    """Seconds between two moments that fall inside the merchant's opening hours.
+
+    The first and last day are counted by the clock; the whole days between by arithmetic (whole
+    weeks, then the days left over), so a case open for a year costs no more than one open today.
+    """
+    hours = current_app.config["BUSINESS_HOURS"]
+    zone = ZoneInfo(current_app.config["MERCHANT_TIMEZONE"])
+    start, end = start.astimezone(zone), end.astimezone(zone)
+    first, last = start.date(), end.date()
+    if last < first:
+        return 0
+
+    def open_seconds(day) -> int:
+        if day.weekday() not in hours["days"]:
+            return 0
+        opens = datetime(day.year, day.month, day.day, hours["start"], tzinfo=zone)
+        closes = datetime(day.year, day.month, day.day, hours["end"], tzinfo=zone)
+        return max(0, int((min(closes, end) - max(opens, start)).total_seconds()))
+
+    if first == last:
+        return open_seconds(first)
+    between = (last - first).days - 1
+    weeks, rest = divmod(between, 7)
+    open_days = weeks * len(set(hours["days"])) + sum(
+        1 for offset in range(1, rest + 1) if (first.weekday() + offset) % 7 in hours["days"]
+    )
+    day_seconds = max(0, hours["end"] - hours["start"]) * 3600
+    return open_seconds(first) + open_days * day_seconds + open_seconds(last)
+
+
+@dataclass(frozen=True)
+class ResponseClock:
+    calendar_seconds: int
+    business_seconds: int
+    responded: bool
+    breached: bool
+
+
+def first_response_target_hours() -> int:
+    return current_app.config["FIRST_RESPONSE_TARGET_BUSINESS_HOURS"]
+
+
+def response_clock(case: Case, now: datetime | None = None) -> ResponseClock:
+    """From handoff to the first public human reply (or until now, while there is none)."""
+    end = case.first_response_at or now or utcnow()
+    business = business_seconds(case.created_at, end)
+    target = first_response_target_hours() * 3600
+    return ResponseClock(
+        int((end - case.created_at).total_seconds()), business, case.first_response_at is not None, business > target
+    )

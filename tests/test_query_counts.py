@@ -1,0 +1,123 @@
+"""Every page reads a fixed number of statements, however much the customer has: the same count for
+a subscriber with 1 subscription and with 20, for a queue of 1 case and of 21, for a search that
+finds 1 customer and one that finds 20. A loop that queries per row (N+1) fails here."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, select
+
+from portal.extensions import db
+from portal.models import Customer, OrderStatus, ProductSwap, StaffRole, Subscription, SubscriptionStatus
+from portal.services import handoff, subscriptions
+from portal.services.actors import Actor
+from tests import factories
+from tests.helpers import sign_in_customer, sign_in_staff
+
+pytestmark = pytest.mark.usefixtures("fixed_today")
+
+# A ceiling per page, so "fixed" also stays small.
+MOST_STATEMENTS = 12
+
+
+@contextmanager
+def counting():
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def _statements(app, client, path: str) -> int:
+    assert client.get(path).status_code == 200, path  # warm: a first visit may set up its session
+    with app.app_context(), counting() as statements:
+        response = client.get(path)
+    assert response.status_code == 200, path
+    return len(statements)
+
+
+def _subscriber(app, fixed_today, email: str, count: int) -> dict:
+    """A customer with `count` subscriptions in every state, several items, swap targets, upcoming
+    and past orders, a failed payment and a case; returns the ids the pages need."""
+    with app.app_context():
+        customer = factories.customer(email, name=f"Query {email}")
+        owned = []
+        for n in range(count):
+            status = [SubscriptionStatus.ACTIVE, SubscriptionStatus.PAUSED, SubscriptionStatus.CANCELLED][n % 3]
+            sub = factories.subscription(customer, status=status, next_order_date=fixed_today + timedelta(days=5 + n))
+            if status is SubscriptionStatus.PAUSED:
+                sub.paused_until = fixed_today + timedelta(days=40)
+            if n % 2:
+                other = factories.variant()
+                sub.items.append(type(sub.items[0])(variant=other, quantity=2, unit_price_minor=900))
+                db.session.add(
+                    ProductSwap(product_id=sub.items[0].variant.product_id, target_product_id=other.product_id)
+                )
+            db.session.commit()
+            factories.order(sub, status=OrderStatus.PAID, scheduled_for=fixed_today - timedelta(days=14))
+            factories.order(sub, status=OrderStatus.FAILED, scheduled_for=fixed_today - timedelta(days=1))
+            owned.append(sub.id)
+        subscriptions.roll_forward()
+        customer = db.session.get(Customer, customer.id)
+        case = handoff.open_case(
+            Actor.for_customer(customer), customer, issue_type="payment", message="Help", source_page="/payment"
+        )
+        return {"customer": customer.id, "subscription": owned[0], "case": case.id}
+
+
+def test_subscriber_pages_read_the_same_for_1_and_20_subscriptions(app, fixed_today):
+    one = _subscriber(app, fixed_today, "one@example.com", 1)
+    twenty = _subscriber(app, fixed_today, "twenty@example.com", 20)
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count(Subscription.id))) == 21
+    counts = {}
+    for email, ids in (("one@example.com", one), ("twenty@example.com", twenty)):
+        client = app.test_client()
+        sign_in_customer(app, client, email)
+        pages = {
+            "dashboard": "/",
+            "subscription": f"/subscriptions/{ids['subscription']}",
+            "activity": "/activity",
+            "payment": "/payment",
+        }
+        counts[email] = {page: _statements(app, client, path) for page, path in pages.items()}
+    assert counts["one@example.com"] == counts["twenty@example.com"]
+    assert max(counts["twenty@example.com"].values()) <= MOST_STATEMENTS, counts
+
+
+def test_console_pages_read_the_same_for_1_and_20_subscriptions(app, client, fixed_today):
+    one = _subscriber(app, fixed_today, "one@example.com", 1)
+    with app.app_context():
+        factories.staff(StaffRole.AGENT, "agent@example.com")
+    sign_in_staff(client, "agent@example.com")
+    queue_of_one = _statements(app, client, "/console/cases")
+    twenty = _subscriber(app, fixed_today, "twenty@example.com", 20)
+    with app.app_context():
+        for n in range(20):
+            customer = factories.customer(f"searchable{n}@example.com", name=f"Searchable {n}")
+            handoff.open_case(Actor.for_customer(customer), customer, issue_type="other", message="Hi", source_page="/")
+        factories.customer("lonely@example.com", name="Lonely Person")
+    counts = {
+        label: {
+            "case": _statements(app, client, f"/console/cases/{ids['case']}"),
+            "customer": _statements(app, client, f"/console/customers/{ids['customer']}"),
+        }
+        for label, ids in (("one", one), ("twenty", twenty))
+    }
+    assert counts["one"] == counts["twenty"]
+    assert _statements(app, client, "/console/cases") == queue_of_one
+    # A search that finds one customer reads as much as one that finds twenty; so do the exact paths.
+    fragment = {query: _statements(app, client, f"/console/?q={query}") for query in ("Lonely", "Searchable")}
+    assert fragment["Lonely"] == fragment["Searchable"]
+    assert _statements(app, client, "/console/?q=lonely@example.com") <= fragment["Lonely"]
+    assert max(*counts["twenty"].values(), queue_of_one, *fragment.values()) <= MOST_STATEMENTS, counts
