@@ -19,7 +19,7 @@ import pytest
 from portal.services import auth
 from portal.services.actors import Actor
 from tests import factories
-from tests.conftest import free_port, wait_for
+from tests.helpers import free_port, wait_for
 
 pytestmark = pytest.mark.postgres
 
@@ -71,6 +71,9 @@ def two_processes(app, database_url):
         **os.environ,
         "PORTAL_ENV": "production",
         "SECRET_KEY": "scale-out-test-secret",
+        # Production refuses to start without Stripe keys; nothing here reaches Stripe.
+        "STRIPE_SECRET_KEY": "sk_test_scale_out_only",
+        "STRIPE_PUBLISHABLE_KEY": "pk_test_scale_out_only",
         "DATABASE_URL": database_url,
         "RATELIMIT_STORAGE_URI": REDIS_URL,
         # A prefix of this run's own, so counters of other runs sharing the Redis never mix in.
@@ -102,6 +105,8 @@ def two_processes(app, database_url):
 
 
 def _answers(process: Process) -> bool:
+    if process.process.poll() is not None:
+        raise AssertionError(f"gunicorn exited with {process.process.returncode} before answering")
     try:
         return process.request("GET", "/healthz")[0] == 200
     except OSError:
