@@ -74,6 +74,9 @@ class Config:
     HSTS = False
 
     WTF_CSRF_TIME_LIMIT = 3600 * 8
+    # The largest request body (413 beyond): ample for every form and provider callback, and it
+    # keeps an anonymous multi-megabyte post from growing a worker.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(1024 * 1024)))
 
     LOGIN_TOKEN_MINUTES = 15
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask.globals import request_ctx
-from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from portal.extensions import db
 from portal.services.errors import DomainError
+from portal.text import lazy_text as _l
 from portal.web import request_id
 
 ERROR_TEXT = {
@@ -17,6 +18,7 @@ ERROR_TEXT = {
     404: (_l("Page not found"), _l("We could not find that page. It may have moved, or the link may be incomplete.")),
     405: (_l("Not allowed"), _l("That page cannot be used this way.")),
     409: (_l("Conflict"), _l("That could not be done because something changed. Please try again.")),
+    413: (_l("Too large"), _l("What you sent is larger than this page accepts. Please send less at once.")),
     429: (_l("Too many attempts"), _l("Please wait a few minutes before trying again.")),
     500: (_l("Something went wrong"), _l("An error on our side stopped this from working. Please try again later.")),
 }
@@ -26,6 +28,7 @@ ERROR_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    413: "too_large",
     429: "rate_limited",
     500: "server_error",
 }
@@ -79,4 +82,6 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(error, HTTPException):
             return http_error(error)
         app.logger.exception("unhandled error, request id %s", request_id())
+        # A failed statement leaves the session unusable; the error page itself reads the user.
+        db.session.rollback()
         return error_response(500)

@@ -1,7 +1,6 @@
 """Fields, validators and error display shared by the forms of several blueprints."""
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, Field, IntegerField, SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange
 from wtforms.widgets import HiddenInput, NumberInput
@@ -14,6 +13,7 @@ from portal.services.addresses import AddressInput
 from portal.services.errors import DomainError, NotFound
 from portal.services.passwords import MAX_LENGTH, MIN_LENGTH
 from portal.services.subscriptions.rules import MAX_QUANTITY
+from portal.text import lazy_text as _l
 
 
 def _strip(value: str | None) -> str | None:

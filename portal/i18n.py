@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import current_app, request, session
 from flask_babel import get_locale, ngettext
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.models import ActorType, CaseStatus, IntervalUnit, OrderStatus, Outcome, StaffRole, SubscriptionStatus
+from portal.text import lazy_text as _l
 
 STATUS_LABELS = {
     SubscriptionStatus.ACTIVE: _l("Active"),

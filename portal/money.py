@@ -9,7 +9,8 @@ import re
 from decimal import Decimal
 
 from babel.numbers import get_currency_precision
-from flask_babel import lazy_gettext as _l
+
+from portal.text import lazy_text as _l
 
 # Digits with an optional decimal point, as a browser's number field sends them: no sign, no
 # exponent, no NaN or Infinity, and no more digits than any real amount has.

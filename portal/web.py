@@ -10,8 +10,24 @@ from flask import Flask, g, request
 from werkzeug.routing import IntegerConverter
 
 from portal.models.types import MAX_ID
+from portal.services.errors import DomainError
+from portal.text import lazy_text as _l
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# C0 control characters other than tab and line breaks: nobody types them, and PostgreSQL
+# refuses NUL in text, so they are refused before any view sees them.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class ControlCharacters(DomainError):
+    code = "control_characters"
+    default_message = _l(
+        "What you sent contains invisible control characters (such as NUL). Remove them and try again."
+    )
+
+
+def has_control_characters(text: str) -> bool:
+    return _CONTROL_CHARACTERS.search(text) is not None
 
 
 def request_id() -> str | None:
@@ -73,6 +89,15 @@ def register_request_hooks(app: Flask) -> None:
     def assign_request_id() -> None:
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+    @app.before_request
+    def refuse_control_characters() -> None:
+        texts = [request.path, *request.args.keys(), *request.args.values()]
+        # Form posts to /api/ are signed over their raw body and checked field by field there.
+        if not request.path.startswith("/api/"):
+            texts += [*request.form.keys(), *request.form.values()]
+        if any(has_control_characters(text) for text in texts):
+            raise ControlCharacters()
 
     @app.after_request
     def security_headers(response):

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -20,6 +19,7 @@ from wtforms.widgets import HiddenInput
 
 from portal.forms import AddressFields, email_field, new_password_validators, quantity_field, version_field
 from portal.services.policy import parse_interval
+from portal.text import lazy_text as _l
 
 
 class SetPasswordForm(FlaskForm):

@@ -1,4 +1,3 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -20,6 +19,7 @@ from portal.models import StaffRole
 from portal.services import cancel_reasons, help_answers
 from portal.services.policy import MAX_AGENT_CREDIT_LIMIT_MINOR
 from portal.services.subscriptions.rules import DISCOUNT_ORDERS_RANGE, DISCOUNT_PERCENT_RANGE
+from portal.text import lazy_text as _l
 
 ROLE_CHOICES = [
     SelectChoice(StaffRole.AGENT.value, _l("Agent")),

@@ -131,7 +131,8 @@ def product_swaps(product_id: int):
     if not form.validate_on_submit():
         flash(_("Choose from the listed products."), "error")
         return _products_page(400)
-    policy.set_swap_targets(current_actor(), product, set(form.targets.data))
+    # No box ticked posts no field at all: the admin chose no swap targets.
+    policy.set_swap_targets(current_actor(), product, set(form.targets.data or ()))
     flash(_("Swap options for %(product)s saved.", product=product.name), "success")
     return redirect(url_for("admin.products"))
 

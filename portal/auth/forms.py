@@ -1,9 +1,9 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from portal.forms import email_field
+from portal.text import lazy_text as _l
 
 
 class EmailLinkForm(FlaskForm):

@@ -306,6 +306,7 @@ class Event:
 
 
 _ID = re.compile(r"[A-Za-z0-9_]{1,100}")
+_EVENT_TYPE = re.compile(r"[a-z0-9_.]{1,100}")
 
 
 def _text(value, *, required: bool = True) -> str | None:
@@ -386,7 +387,7 @@ def parse_event(payload: bytes, signature: str, secret: str) -> Event:
     try:
         raw = _mapping(json.loads(text))
         event_id, event_type = _text(raw.get("id")), raw.get("type")
-        if not isinstance(event_type, str) or len(event_type) > 100:
+        if not isinstance(event_type, str) or not _EVENT_TYPE.fullmatch(event_type):
             raise MalformedEvent("event without a type")
         parser = _PARSERS.get(event_type)
         obj = _mapping(_mapping(raw.get("data")).get("object"))

@@ -1,4 +1,3 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -13,6 +12,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Opt
 from portal.forms import AddressFields, MoneyField, new_password_validators, quantity_field
 from portal.services.credits import MAX_CREDIT_MINOR
 from portal.services.payments import REASON_MAX_LENGTH
+from portal.text import lazy_text as _l
 
 
 class CustomerSearchForm(FlaskForm):

@@ -6,7 +6,6 @@ import re
 from dataclasses import asdict, dataclass
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -16,6 +15,7 @@ from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
 from portal.services.subscriptions.rules import LIVE_STATUSES
 from portal.services.uow import transactional
+from portal.text import lazy_text as _l
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
 from portal.models import Subscription
 from portal.services import actions, subscriptions
 from portal.services.actors import Actor
 from portal.services.subscriptions import PolicyRefusal
+from portal.text import lazy_text as _l
 
 # Each choice: the subscription action it applies and its fixed parameters.
 ON_BEHALF: dict[str, tuple[str, dict]] = {

@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale, get_locale
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.extensions import db
@@ -20,6 +19,7 @@ from portal.services.actors import Actor
 from portal.services.errors import DomainError
 from portal.services.subscriptions.rules import DISCOUNT_ORDERS_RANGE, DISCOUNT_PERCENT_RANGE
 from portal.services.uow import transactional
+from portal.text import lazy_text as _l
 
 MAX_OFFERS = 2
 # What each kind of offer is called where the merchant chooses them.

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.extensions import db
@@ -35,6 +34,7 @@ from portal.services.errors import DomainError, NotFound
 from portal.services.lookup import get_or_404
 from portal.services.subscriptions.schedule import Impact, OrderPreview
 from portal.services.uow import transactional, unit_of_work
+from portal.text import lazy_text as _l
 
 ABANDONED_AFTER = timedelta(hours=24)
 SAVE_CHECK_AFTER = timedelta(days=30)

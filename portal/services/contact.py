@@ -3,7 +3,10 @@ wherever one is stored or looked up (sign-in, profile, staff, inbound messages).
 
 from __future__ import annotations
 
+from email.utils import parseaddr
+
 import phonenumbers
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 
 # Numbers are stored and matched in E.164 (+34600000001).
@@ -12,6 +15,18 @@ PHONE_FORMAT = phonenumbers.PhoneNumberFormat.E164
 
 def normalize_email(email: str | None) -> str:
     return (email or "").strip().lower()
+
+
+def mailbox_address(header: str | None) -> str | None:
+    """The address in a From header (`"Ann" <ann@example.com>` or a bare address), normalised;
+    None when there is no valid address in it, so a message from nobody is refused at the door."""
+    _name, address = parseaddr(header or "")
+    if not address or any(ord(char) < 32 for char in header or ""):
+        return None
+    try:
+        return normalize_email(validate_email(address, check_deliverability=False).normalized)
+    except EmailNotValidError:
+        return None
 
 
 def normalize_handle(handle: str | None) -> str:

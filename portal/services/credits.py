@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.extensions import db
@@ -18,6 +17,7 @@ from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound, PermissionDenied
 from portal.services.payments import REASON_MAX_LENGTH, add_credit
 from portal.services.uow import transactional
+from portal.text import lazy_text as _l
 
 # The most one request may give, in minor units: a typo must not become a fortune.
 MAX_CREDIT_MINOR = 1_000_000

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from portal.extensions import db
@@ -16,6 +15,7 @@ from portal.services.errors import InvalidCredentials
 from portal.services.lookup import get_or_404
 from portal.services.passwords import hash_password, verify_password
 from portal.services.uow import transactional
+from portal.text import lazy_text as _l
 
 SEARCH_LIMIT = 50
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from portal.text import lazy_text as _l
 
 
 class DomainError(Exception):

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -30,6 +29,7 @@ from portal.services.errors import DomainError, NotFound
 from portal.services.lookup import get_or_404
 from portal.services.uow import transactional
 from portal.services.urls import public_url
+from portal.text import lazy_text as _l
 
 REPEAT_WINDOW = timedelta(days=7)
 RECENT_EVENTS = 25

@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale, get_locale
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 
 from portal.extensions import db
@@ -21,6 +20,7 @@ from portal.services.errors import DomainError
 from portal.services.handoff import ISSUE_TYPES
 from portal.services.lookup import get_or_404
 from portal.services.uow import transactional
+from portal.text import lazy_text as _l
 
 PLACES = ("help", "refusal", "cancel")
 SHOWN_AT_MOST = 3

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
@@ -31,6 +30,7 @@ from portal.services.lookup import get_or_404
 from portal.services.response_times import ResponseClock, response_clock
 from portal.services.uow import transactional, unit_of_work
 from portal.services.urls import public_url
+from portal.text import lazy_text as _l
 
 OPEN_STATUSES = (CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.WAITING, CaseStatus.REOPENED)
 

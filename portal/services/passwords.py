@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask_babel import lazy_gettext as _l
 
 from portal.services.errors import DomainError
+from portal.text import lazy_text as _l
 
 _hasher = PasswordHasher()
 

@@ -7,7 +7,6 @@ from dataclasses import asdict, dataclass, fields
 from datetime import date, timedelta
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
 from portal.extensions import db
@@ -17,6 +16,7 @@ from portal.services import audit
 from portal.services.actors import Actor
 from portal.services.errors import DomainError
 from portal.services.uow import transactional
+from portal.text import lazy_text as _l
 
 # The highest per-case credit limit a merchant may set, in minor units.
 MAX_AGENT_CREDIT_LIMIT_MINOR = 10_000_000

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -16,6 +15,7 @@ from portal.services.actors import Actor
 from portal.services.errors import DomainError
 from portal.services.uow import transactional
 from portal.services.urls import public_url
+from portal.text import lazy_text as _l
 
 _PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 
 from portal.extensions import db
 from portal.models import Case, Customer
+from portal.text import lazy_text as _l
 
 
 @dataclass(frozen=True)

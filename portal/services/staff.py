@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -13,6 +12,7 @@ from portal.services.errors import DomainError, InvalidCredentials
 from portal.services.lookup import get_or_404
 from portal.services.passwords import hash_password, verify_password
 from portal.services.uow import transactional
+from portal.text import lazy_text as _l
 
 
 class StaffEmailTaken(DomainError):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -13,6 +12,7 @@ from portal.models import WebhookEvent
 from portal.services.errors import DomainError
 from portal.services.payments import events
 from portal.services.uow import unit_of_work
+from portal.text import lazy_text as _l
 
 
 class WebhookRejected(DomainError):

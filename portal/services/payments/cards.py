@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.billing import stripe_gateway as gateway
@@ -17,6 +16,7 @@ from portal.services.errors import DomainError, NotFound
 from portal.services.lookup import get_or_404
 from portal.services.subscriptions.rules import LIVE_STATUSES
 from portal.services.uow import standalone, transactional
+from portal.text import lazy_text as _l
 
 
 class DefaultCardInUse(DomainError):

@@ -5,7 +5,6 @@ orders claimed at once, or two credits given at once, see each other's entries."
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.extensions import db
@@ -13,6 +12,7 @@ from portal.models import CreditEntry, Customer, Order
 from portal.services import audit
 from portal.services.actors import Actor
 from portal.services.errors import DomainError
+from portal.text import lazy_text as _l
 
 # The longest reason a credit may carry (the form, the request and the ledger entry agree).
 REASON_MAX_LENGTH = 300

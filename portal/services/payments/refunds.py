@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.billing import stripe_gateway as gateway
@@ -14,6 +13,7 @@ from portal.services.actors import Actor
 from portal.services.errors import DomainError
 from portal.services.payments.cards import PaymentProblem
 from portal.services.uow import transactional
+from portal.text import lazy_text as _l
 
 
 def paid_payment(order: Order) -> Payment | None:

@@ -12,8 +12,6 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
 from portal.formatting import LazyDate
 from portal.models import IntervalUnit, SubscriptionStatus
 from portal.services.errors import DomainError, NotFound
@@ -30,6 +28,7 @@ from portal.services.subscriptions.schedule import (
     with_upcoming,
     without_open_deliveries,
 )
+from portal.text import lazy_text as _l
 
 MAX_QUANTITY = 20
 DISCOUNT_PERCENT_RANGE = (1, 100)
