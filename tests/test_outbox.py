@@ -75,3 +75,40 @@ def test_worker_once_delivers(app, smtp):
     result = app.test_cli_runner().invoke(args=["worker", "--once"])
     assert result.exit_code == 0, result.output
     assert [m["To"] for m in smtp.messages] == ["worker@example.com"]
+
+
+def _queued(to_address: str) -> int:
+    email = notifications.queue_email("login_link", to_address, "en", customer_name="Ann", link="https://x.example/l", minutes=15)
+    db.session.commit()
+    return email.id
+
+
+def test_a_message_that_cannot_be_sent_holds_back_nothing_and_repeats_nothing(app, smtp, ctx):
+    """One recipient header that cannot be encoded once stopped every later message and made the
+    earlier ones go out again on every round."""
+    first = _queued("first@example.com")
+    broken = _queued('"Mail\nDelivery" <>')
+    last = _queued("last@example.com")
+    assert notifications.deliver_pending() == 2
+    for _round in range(3):
+        for email in db.session.scalars(select(OutboxEmail)):
+            email.next_attempt_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+        assert notifications.deliver_pending() == 0
+    assert sorted(message["To"] for message in smtp.messages) == ["first@example.com", "last@example.com"]
+    rows = {email.id: email for email in db.session.scalars(select(OutboxEmail))}
+    assert rows[first].sent_at and rows[last].sent_at and rows[first].attempts == rows[last].attempts == 1
+    assert rows[broken].sent_at is None and rows[broken].attempts == 4 and "ValueError" in rows[broken].last_error
+
+
+def test_the_message_id_comes_from_the_row_so_a_resend_is_recognisable(app, smtp, ctx):
+    email_id = _queued("same@example.com")
+    notifications.deliver_pending()
+    email = db.session.get(OutboxEmail, email_id)
+    # As after a crash between sending and recording: the row goes out a second time.
+    email.sent_at = None
+    db.session.commit()
+    notifications.deliver_pending()
+    first, second = smtp.messages
+    expected = f"<outbox-{email_id}.{email.created_at:%Y%m%d%H%M%S}@"
+    assert first["Message-ID"] == second["Message-ID"] and first["Message-ID"].startswith(expected)
