@@ -75,7 +75,6 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = 3600 * 8
 
-    LOGIN_TOKEN_MINUTES = 15
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     # Keeps this shop's counters apart from other apps sharing the same Redis.
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "portal")
@@ -124,6 +123,8 @@ class Config:
         "dunning_retry_days": [1, 3, 5],
         "dunning_final_action": "pause",
         "agent_credit_limit_minor": 2000,
+        "sign_in_link_minutes": 15,
+        "action_link_hours": 72,
     }
     UPCOMING_ORDERS_SHOWN = 3
     SHIPPING_COUNTRIES = ["ES", "PT", "FR", "DE", "NL", "IT", "GB", "US"]

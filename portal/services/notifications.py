@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Customer, OutboxEmail, utcnow
+from portal.services import links
 from portal.services.uow import unit_of_work
 from portal.services.urls import public_url
 
@@ -55,13 +56,14 @@ def queue_to_customer(kind: str, customer: Customer, **context) -> OutboxEmail:
     return queue_email(kind, customer.email, recipient_locale(customer), customer_name=customer.name, **context)
 
 
-def queue_subscription_changed(subscription, action: str, change) -> OutboxEmail:
+def queue_subscription_changed(subscription, action: str, change, params: dict) -> OutboxEmail:
     return queue_to_customer(
         "subscription_changed",
         subscription.customer,
         action=action,
         change=change,
         subscription_url=public_url("account.subscription", subscription_id=subscription.id),
+        action_links=links.change_links(subscription, action, params),
     )
 
 
