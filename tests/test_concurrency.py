@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import AuditEvent
 from portal.services import auth
+from portal.services.actors import Actor
 from portal.services.errors import InvalidToken
 from tests import factories
 from tests.helpers import run_together, sign_in_url
@@ -138,3 +139,35 @@ def test_four_workers_charge_each_due_order_exactly_once(app, localstripe, fixed
         charged = Counter(intent.metadata.to_dict()["order_id"] for intent in intents)
         assert charged == Counter({str(order_id): 1 for order_id in due})
         assert set(db.session.scalars(select(Order.status).where(Order.id.in_(due)))) == {OrderStatus.PAID}
+
+
+def test_an_action_link_pressed_in_many_tabs_at_once_acts_once(app):
+    from datetime import date, timedelta
+
+    from portal.models import Order, OrderStatus
+    from portal.services import links, subscriptions
+
+    with app.app_context():
+        customer = factories.customer("linkrace@example.com")
+        sub = factories.subscription(customer, next_order_date=date.today() + timedelta(days=10))
+        subscriptions.roll_forward()
+        order = db.session.scalar(select(Order).where(Order.subscription_id == sub.id).order_by(Order.scheduled_for))
+        link, url = links.create(Actor.system("test"), customer, "skip", order)
+        link_id, secret, order_id = link.id, url.rsplit("/", 1)[1], order.id
+    outcomes: list[str] = []
+
+    def press():
+        try:
+            acted = links.act(link_id, secret, None, "test", None)
+            outcomes.append("refused" if acted.refusal else "acted")
+        except links.LinkUnusable:
+            outcomes.append("spent")
+
+    run_together(app, press, 8)
+    assert sorted(outcomes) == ["acted"] + ["spent"] * 7
+    with app.app_context():
+        skips = db.session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "subscription.skip")
+        )
+        assert skips == 1
+        assert db.session.get(Order, order_id).status is OrderStatus.SKIPPED

@@ -122,6 +122,7 @@ def url_of(link: ActionLink, secret: str) -> str:
     return public_url("links.open_link", link_id=link.id, secret=secret)
 
 
+@transactional
 def create(
     actor: Actor,
     customer: Customer,
@@ -133,7 +134,7 @@ def create(
     valid_for: timedelta | None = None,
     locale: str | None = None,
 ) -> tuple[ActionLink, str]:
-    """A new link and its URL, in the caller's unit of work (the secret exists only in the URL)."""
+    """A new link and its URL (the secret exists only in the URL); joins the caller's unit of work."""
     try:
         action = LinkAction(action)
     except ValueError:
