@@ -82,6 +82,8 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;60 per hour")
     LINK_REQUEST_RATE_LIMIT = os.environ.get("LINK_REQUEST_RATE_LIMIT", "5 per 15 minutes")
     # Asking to move an account to another email address, per subscriber and per client address.
+    # Calls to the JSON API, per API key.
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute;5000 per hour")
     EMAIL_CHANGE_RATE_LIMIT = os.environ.get("EMAIL_CHANGE_RATE_LIMIT", "5 per hour;20 per day")
 
     LANGUAGES = ["en", "es", "de"]
