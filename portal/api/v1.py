@@ -78,7 +78,9 @@ api = SpecTree(
     security_schemes=[SecurityScheme(name="bearer", data=SecuritySchemeData(type="http", scheme="bearer"))],
     security={"bearer": []},
 )
-ERRORS = {f"HTTP_{status}": schemas.ErrorBody for status in (400, 401, 403, 404, 429)}
+# 405 too: an id beyond the database range fails the route converter, and werkzeug then names the
+# methods of the path's other rules.
+ERRORS = {f"HTTP_{status}": schemas.ErrorBody for status in (400, 401, 403, 404, 405, 429)}
 
 
 def responses(**documented) -> Responses:
