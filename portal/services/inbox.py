@@ -25,7 +25,7 @@ from portal.models import (
     StaffUser,
     utcnow,
 )
-from portal.services import audit, contact, handoff, links, notifications
+from portal.services import audit, contact, handoff, links, notifications, webhooks_out
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
 from portal.services.lookup import get_or_404
@@ -102,6 +102,10 @@ def _file_message(channel: Channel, sender: str, body: str, external_id: str, su
         )
         db.session.add(case)
         db.session.flush()
+        webhooks_out.emit(
+            "case.opened",
+            {"case_id": case.id, "customer_id": case.customer_id, "issue_type": "other", "channel": channel.value},
+        )
     handoff.add_customer_message(case, body, channel, external_id)
     audit.record(
         Actor.system(f"inbound {channel.value}"),

@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.extensions import db
 from portal.models import ActorType, Order, Subscription, SubscriptionStatus, Variant
-from portal.services import audit, notifications
+from portal.services import audit, notifications, webhooks_out
 from portal.services.actors import Actor
 from portal.services.errors import ConcurrentChange, DomainError, NotFound
 from portal.services.lookup import get_or_404, is_record_id
@@ -133,6 +133,17 @@ def record_change(
         after={**after_record, **audit_params(params or {})},
     )
     notifications.queue_subscription_changed(subscription, action, change, params or {})
+    webhooks_out.emit(
+        "subscription.changed",
+        {
+            "subscription_id": subscription.id,
+            "customer_id": subscription.customer_id,
+            "action": action,
+            "actor": actor.type.value,
+            "before": before_record,
+            "after": after_record,
+        },
+    )
     return change
 
 
