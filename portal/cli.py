@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 
 from portal.extensions import db
 from portal.jobs import JOBS
-from portal.services import api_keys, auth, demo, demo_scale, payments
+from portal.services import api_keys, auth, bulk_links, demo, demo_scale, payments
 from portal.services.actors import Actor
 from portal.services.errors import DomainError
 
@@ -78,6 +78,27 @@ def register(app: Flask) -> None:
         except DomainError as error:
             raise click.ClickException(f"No API key {key_id}.") from error
         click.echo(f"Revoked API key {key.id} ({key.name}).")
+
+    link_commands = AppGroup("links", help="One-action links for emails and campaigns.")
+    app.cli.add_command(link_commands)
+
+    @link_commands.command("bulk")
+    @click.argument("source", type=click.File("r", encoding="utf-8-sig"))
+    @click.argument("target", type=click.File("w", encoding="utf-8"))
+    @click.option("--action", type=click.Choice(bulk_links.BULK_ACTIONS), required=True)
+    @click.option("--next", "next_path", default=None, help="For sign_in: the page the links open.")
+    def links_bulk(source, target, action: str, next_path: str | None) -> None:
+        """Read emails or customer ids from SOURCE (CSV) and write one link per row to TARGET."""
+        identifiers = list(bulk_links.read_identifiers(source))
+        with click.progressbar(length=len(identifiers), label=f"Making {len(identifiers)} {action} links") as bar:
+            try:
+                rows = bulk_links.make_links(
+                    Actor.system("cli bulk"), identifiers, action, next_path=next_path, progress=bar.update
+                )
+                count = bulk_links.write_rows(target, rows)
+            except DomainError as error:
+                raise click.ClickException(str(error.message)) from error
+        click.echo(f"Wrote {count} rows to {target.name}.")
 
     jobs = AppGroup("jobs", help="Scheduled jobs, one at a time.")
     app.cli.add_command(jobs)
