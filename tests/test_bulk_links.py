@@ -72,9 +72,9 @@ def test_skip_links_for_each_customers_next_order(app, tmp_path, campaign):
 def test_pause_links_only_for_subscriptions_that_can_pause(app, tmp_path, campaign):
     source, ids, _idle = campaign
     with app.app_context():
-        db.session.scalar(select(Subscription).where(Subscription.customer_id == ids[0])).status = (
-            SubscriptionStatus.CANCELLED
-        )
+        db.session.scalar(
+            select(Subscription).where(Subscription.customer_id == ids[0])
+        ).status = SubscriptionStatus.CANCELLED
         db.session.commit()
     rows = _run(app, source, tmp_path / "out.csv", "--action", "pause")
     assert [row["error"] for row in rows][:2] == ["no_subject", ""]
