@@ -317,17 +317,6 @@ def act(link_id: int, secret: str, version: int | None, user_agent: str | None, 
     return Acted(principal, link, result)
 
 
-def landing_path(link: ActionLink) -> str:
-    """The page of what the link changed or opened."""
-    if link.action is LinkAction.UPDATE_CARD:
-        return public_url("account.payment")
-    if link.action is LinkAction.OPEN_CASE:
-        return public_url("account.case", case_id=link.case_id)
-    if link.action is LinkAction.SIGN_IN:
-        return link.next_path or public_url("account.dashboard")
-    return public_url("account.subscription", subscription_id=link.subscription_id)
-
-
 # --- fresh copies and revocation ------------------------------------------------------------------
 
 

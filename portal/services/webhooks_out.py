@@ -21,23 +21,20 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal.extensions import db
 from portal.models import WebhookDelivery, WebhookEndpoint, utcnow
-from portal.services import audit
+from portal.services import audit, outbox
 from portal.services.actors import Actor
 from portal.services.errors import DomainError
 from portal.services.lookup import get_or_404
-from portal.services.uow import transactional, unit_of_work
+from portal.services.uow import transactional
 
 EVENT_TYPES = ("subscription.changed", "subscription.cancelled", "case.opened")
-MAX_BACKOFF = timedelta(hours=6)
 TIMEOUT_SECONDS = 10
 
 
@@ -71,6 +68,12 @@ def add_endpoint(actor: Actor, url: str) -> WebhookEndpoint:
 def disable_endpoint(actor: Actor, endpoint_id: int) -> WebhookEndpoint:
     endpoint = get_or_404(WebhookEndpoint, endpoint_id)
     endpoint.active = False
+    # What it has not received yet is not sent any more either.
+    db.session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.sent_at.is_(None))
+        .values(gave_up_at=utcnow(), last_error="endpoint disabled")
+    )
     audit.record(actor, "webhook.endpoint_disabled", subject_type="webhook_endpoint", subject_id=endpoint.id)
     return endpoint
 
@@ -115,52 +118,13 @@ def _post(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> None:
             raise urllib.error.HTTPError(endpoint.url, response.status, "not 2xx", response.headers, None)
 
 
-def _claim_one() -> WebhookDelivery | None:
-    return db.session.scalar(
-        select(WebhookDelivery)
-        .where(
-            WebhookDelivery.sent_at.is_(None),
-            WebhookDelivery.gave_up_at.is_(None),
-            WebhookDelivery.next_attempt_at <= utcnow(),
-        )
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    )
-
-
-def _failed(delivery: WebhookDelivery, error: Exception) -> None:
-    now = utcnow()
-    delivery.last_error = f"{type(error).__name__}: {error}"[:500]
-    if delivery.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
-        delivery.gave_up_at = now
-        current_app.logger.error("webhook delivery %s gave up: %s", delivery.id, delivery.last_error)
-    else:
-        delivery.next_attempt_at = now + min(timedelta(minutes=2**delivery.attempts), MAX_BACKOFF)
+def _send(delivery: WebhookDelivery) -> None:
+    _post(db.session.get(WebhookEndpoint, delivery.endpoint_id), delivery)
 
 
 def deliver_pending(batch_size: int = 50) -> int:
-    """Post up to `batch_size` due events; returns how many the receivers took. Each delivery is
-    claimed, posted and recorded in a transaction of its own."""
-    sent = 0
-    for _ in range(batch_size):
-        with unit_of_work(outermost=True):
-            delivery = _claim_one()
-            if delivery is None:
-                break
-            delivery.attempts += 1
-            endpoint = db.session.get(WebhookEndpoint, delivery.endpoint_id)
-            if not endpoint.active:
-                delivery.gave_up_at, delivery.last_error = utcnow(), "endpoint disabled"
-                continue
-            try:
-                _post(endpoint, delivery)
-            except Exception as error:  # whatever the receiver did, it concerns this delivery alone
-                _failed(delivery, error)
-            else:
-                delivery.sent_at, delivery.last_error = utcnow(), None
-                sent += 1
-    return sent
+    """Post up to `batch_size` due events; returns how many the receivers took."""
+    return outbox.deliver_due(WebhookDelivery, _send, batch_size)
 
 
 def recent_deliveries(limit: int = 50) -> list[WebhookDelivery]:
