@@ -133,8 +133,12 @@ def create(
     next_path: str | None = None,
     valid_for: timedelta | None = None,
     locale: str | None = None,
+    record: bool = True,
 ) -> tuple[ActionLink, str]:
-    """A new link and its URL (the secret exists only in the URL); joins the caller's unit of work."""
+    """A new link and its URL (the secret exists only in the URL); joins the caller's unit of work.
+
+    `record=False` is for links inside the portal's own emails: the change that sends the email
+    is the audit event, and the subscriber's activity page is not filled with link rows."""
     try:
         action = LinkAction(action)
     except ValueError:
@@ -156,6 +160,8 @@ def create(
     )
     db.session.add(link)
     db.session.flush()
+    if not record:
+        return link, url_of(link, secret)
     audit.record(
         actor,
         "link.created",
@@ -189,6 +195,7 @@ def action_url(
         params=params,
         next_path=next_path,
         valid_for=valid_for,
+        record=False,
     )
     return url
 
