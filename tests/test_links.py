@@ -21,7 +21,7 @@ from portal.models import (
     Subscription,
     SubscriptionStatus,
 )
-from portal.services import auth, links, policy, subscriptions
+from portal.services import actions, auth, links, policy, subscriptions
 from portal.services.actors import Actor
 from tests import factories
 from tests.helpers import TODAY, csrf_token, follow_link, form_fields, link_path, sign_in_url
@@ -275,3 +275,17 @@ def test_links_are_stored_hashed(app, shop):
         stored = db.session.scalar(select(ActionLink))
         assert secret not in (stored.token_hash, str(stored.params)) and len(stored.token_hash) == 64
         assert db.session.get(Customer, stored.customer_id).email == "ben@example.com"
+
+
+def test_a_link_whose_order_was_dropped_still_answers_with_a_page(app, client, shop):
+    path = _link(app, "ben@example.com", "skip")
+    with app.app_context():
+        sub = db.session.get(Subscription, shop["ben@example.com"])
+        actions.perform(MERCHANT, sub, "cancel", sub.version, mode="now")
+        version = db.session.get(Subscription, sub.id).version
+    page = client.get(path)
+    assert page.status_code in (200, 410)
+    pressed = client.post(path, data={"csrf_token": csrf_token(page.text)})
+    assert pressed.status_code in (302, 410)
+    with app.app_context():
+        assert db.session.get(Subscription, shop["ben@example.com"]).version == version

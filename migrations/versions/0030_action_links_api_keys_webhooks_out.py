@@ -83,10 +83,10 @@ def upgrade():
     sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_by', sa.String(length=120), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_action_links_case_id_cases')),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_action_links_case_id_cases'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_action_links_customer_id_customers')),
-    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_action_links_order_id_orders')),
-    sa.ForeignKeyConstraint(['subscription_id'], ['subscriptions.id'], name=op.f('fk_action_links_subscription_id_subscriptions')),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_action_links_order_id_orders'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['subscription_id'], ['subscriptions.id'], name=op.f('fk_action_links_subscription_id_subscriptions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_action_links'))
     )
     with op.batch_alter_table('action_links', schema=None) as batch_op:

@@ -42,9 +42,10 @@ class ActionLink(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     action: Mapped[LinkAction] = mapped_column(str_enum(LinkAction, "link_action"))
-    subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id"))
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    # A link goes with its subject: an order the schedule drops takes its skip link along.
+    subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     # Fixed parameters of the action (a pause's length), echoed on the confirm page.
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     next_path: Mapped[str | None] = mapped_column(String(LINK_PATH_MAX_LENGTH))
