@@ -171,3 +171,34 @@ def test_an_action_link_pressed_in_many_tabs_at_once_acts_once(app):
         )
         assert skips == 1
         assert db.session.get(Order, order_id).status is OrderStatus.SKIPPED
+
+
+def test_racing_retries_with_one_idempotency_key_act_once(app):
+    from datetime import date, timedelta
+
+    from portal.models import Subscription
+    from portal.services import api_keys, subscriptions
+
+    with app.app_context():
+        customer = factories.customer("idem@example.com")
+        sub = factories.subscription(customer, next_order_date=date.today() + timedelta(days=10))
+        subscriptions.roll_forward()
+        sub_id, version = sub.id, db.session.get(Subscription, sub.id).version
+        _key, secret = api_keys.create(Actor.system("test"), "crm", ["write"])
+    headers = {"Authorization": f"Bearer {secret}", "Idempotency-Key": "pause-once"}
+    statuses: list[int] = []
+
+    def retry():
+        response = app.test_client().post(
+            f"/api/v1/subscriptions/{sub_id}/actions/pause", json={"cycles": 1, "version": version}, headers=headers
+        )
+        statuses.append(response.status_code)
+
+    run_together(app, retry, 6)
+    # The first acts; the others get its answer, or hear it is still running (409) while it is.
+    assert statuses.count(200) >= 1 and set(statuses) <= {200, 409}
+    with app.app_context():
+        pauses = db.session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "subscription.pause")
+        )
+        assert pauses == 1
