@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from portal.extensions import db
 from portal.models import (
@@ -245,11 +245,6 @@ def _service_params(link: ActionLink) -> dict:
     return {"order_id": link.order_id} if link.order_id else dict(link.params)
 
 
-def find(link_id: int, secret: str) -> ActionLink | None:
-    """The link whatever its state, when the secret matches (for the recovery page's language)."""
-    return _matching(link_id, secret)
-
-
 def open_link(link_id: int, secret: str) -> Opened:
     """What the link would do, with the impact preview; changes and records nothing (mail
     scanners and previews open links)."""
@@ -395,14 +390,6 @@ def revoke_all(actor: Actor, customer: Customer) -> int:
 
 def get(link_id: int) -> ActionLink | None:
     return db.session.get(ActionLink, link_id) if is_record_id(link_id) else None
-
-
-def of_customer(customer_id: int, limit: int = 50) -> list[ActionLink]:
-    return list(
-        db.session.scalars(
-            select(ActionLink).where(ActionLink.customer_id == customer_id).order_by(ActionLink.id.desc()).limit(limit)
-        )
-    )
 
 
 # --- what a change confirmation offers ------------------------------------------------------------
