@@ -78,7 +78,6 @@ class Config:
     # keeps an anonymous multi-megabyte post from growing a worker.
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(1024 * 1024)))
 
-    LOGIN_TOKEN_MINUTES = 15
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     # Keeps this shop's counters apart from other apps sharing the same Redis.
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "portal")
@@ -86,6 +85,8 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;60 per hour")
     LINK_REQUEST_RATE_LIMIT = os.environ.get("LINK_REQUEST_RATE_LIMIT", "5 per 15 minutes")
     # Asking to move an account to another email address, per subscriber and per client address.
+    # Calls to the JSON API, per API key.
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute;5000 per hour")
     EMAIL_CHANGE_RATE_LIMIT = os.environ.get("EMAIL_CHANGE_RATE_LIMIT", "5 per hour;20 per day")
 
     LANGUAGES = ["en", "es", "de"]
@@ -127,6 +128,8 @@ class Config:
         "dunning_retry_days": [1, 3, 5],
         "dunning_final_action": "pause",
         "agent_credit_limit_minor": 2000,
+        "sign_in_link_minutes": 15,
+        "action_link_hours": 72,
     }
     UPCOMING_ORDERS_SHOWN = 3
     SHIPPING_COUNTRIES = ["ES", "PT", "FR", "DE", "NL", "IT", "GB", "US"]

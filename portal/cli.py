@@ -10,8 +10,9 @@ from flask.cli import AppGroup
 
 from portal.extensions import db
 from portal.jobs import JOBS
-from portal.services import auth, demo, demo_scale, payments
+from portal.services import api_keys, auth, bulk_links, demo, demo_scale, payments
 from portal.services.actors import Actor
+from portal.services.errors import DomainError
 
 
 def register(app: Flask) -> None:
@@ -52,6 +53,52 @@ def register(app: Flask) -> None:
         if customer is None:
             raise click.ClickException(f"No customer with email {email}.")
         click.echo(auth.create_portal_session_url(customer, Actor.system("cli"), next_path))
+
+    keys = AppGroup("api-keys", help="Keys for merchant systems calling the JSON API.")
+    app.cli.add_command(keys)
+
+    @keys.command("create")
+    @click.argument("name")
+    @click.option("--scopes", default="read", show_default=True, help="Comma-separated: read, write, links.")
+    def api_keys_create(name: str, scopes: str) -> None:
+        """Make a key; it is printed once, alone on the last line, and only its digest is kept."""
+        try:
+            key, secret = api_keys.create(Actor.system("cli"), name, api_keys.parse_scopes(scopes))
+        except api_keys.InvalidApiKey as error:
+            raise click.ClickException(str(error.message)) from error
+        click.echo(f"API key {key.id} ({key.name}) with scopes {', '.join(key.scopes)}. It is shown only now:")
+        click.echo(secret)
+
+    @keys.command("revoke")
+    @click.argument("key_id", type=int)
+    def api_keys_revoke(key_id: int) -> None:
+        """Stop a key from working."""
+        try:
+            key = api_keys.revoke(Actor.system("cli"), key_id)
+        except DomainError as error:
+            raise click.ClickException(f"No API key {key_id}.") from error
+        click.echo(f"Revoked API key {key.id} ({key.name}).")
+
+    link_commands = AppGroup("links", help="One-action links for emails and campaigns.")
+    app.cli.add_command(link_commands)
+
+    @link_commands.command("bulk")
+    @click.argument("source", type=click.File("r", encoding="utf-8-sig"))
+    @click.argument("target", type=click.File("w", encoding="utf-8"))
+    @click.option("--action", type=click.Choice(bulk_links.BULK_ACTIONS), required=True)
+    @click.option("--next", "next_path", default=None, help="For sign_in: the page the links open.")
+    def links_bulk(source, target, action: str, next_path: str | None) -> None:
+        """Read emails or customer ids from SOURCE (CSV) and write one link per row to TARGET."""
+        identifiers = list(bulk_links.read_identifiers(source))
+        with click.progressbar(length=len(identifiers), label=f"Making {len(identifiers)} {action} links") as bar:
+            try:
+                rows = bulk_links.make_links(
+                    Actor.system("cli bulk"), identifiers, action, next_path=next_path, progress=bar.update
+                )
+                count = bulk_links.write_rows(target, rows)
+            except DomainError as error:
+                raise click.ClickException(str(error.message)) from error
+        click.echo(f"Wrote {count} rows to {target.name}.")
 
     jobs = AppGroup("jobs", help="Scheduled jobs, one at a time.")
     app.cli.add_command(jobs)

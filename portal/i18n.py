@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import current_app, request, session
-from flask_babel import get_locale, ngettext
+from flask import current_app, g, request, session
+from flask_babel import get_locale, ngettext, refresh
 from flask_login import current_user
 
 from portal.models import ActorType, CaseStatus, IntervalUnit, OrderStatus, Outcome, StaffRole, SubscriptionStatus
@@ -33,8 +33,11 @@ STATUS_LABELS = {
 
 
 def select_locale() -> str:
-    """The customer's own setting first, then a choice made on this browser, then its languages."""
+    """A page about one customer's link speaks their language; otherwise the signed-in customer's
+    own setting, then a choice made on this browser, then its languages."""
     supported = current_app.config["LANGUAGES"]
+    if g.get("page_locale") in supported:
+        return g.page_locale
     customer = getattr(current_user, "customer", None)
     if customer is not None and customer.locale in supported:
         return customer.locale
@@ -42,6 +45,12 @@ def select_locale() -> str:
     if chosen in supported:
         return chosen
     return request.accept_languages.best_match(supported) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def use_locale(locale: str | None) -> None:
+    """Show this request's page in `locale` (the owner of the link being opened)."""
+    g.page_locale = locale
+    refresh()
 
 
 def select_timezone() -> str:
@@ -84,6 +93,10 @@ ACTION_LABELS = {
     "auth.portal_session_created": _l("A sign-in link was created"),
     "case.opened": _l("Asked to talk to a person"),
     "case.customer_replied": _l("Wrote to support"),
+    "link.created": _l("An email link was made"),
+    "link.used": _l("Used an email link"),
+    "link.revoked": _l("An email link was revoked"),
+    "link.revoked_all": _l("Every email link was revoked"),
 }
 
 # The headings of the subscriber's action pages.
@@ -98,6 +111,9 @@ ACTION_TITLES = {
     "order_now": _l("Order now"),
     "reactivate": _l("Reactivate"),
     "keep": _l("Keep my subscription"),
+    "sign_in": _l("Sign in"),
+    "update_card": _l("Update your card"),
+    "open_case": _l("Open your case"),
 }
 
 ACTOR_LABELS = {

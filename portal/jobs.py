@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from portal.services import auth, cancellation, inbox, notifications, payments, subscriptions
+from portal.services import auth, cancellation, inbox, notifications, payments, subscriptions, webhooks_out
 
 JOBS: dict[str, Callable[[], int]] = {
     "auto-resume": subscriptions.resume_due,
@@ -16,5 +16,6 @@ JOBS: dict[str, Callable[[], int]] = {
     "sign-in-links": auth.send_requested_links,
     "outbox": notifications.deliver_pending,
     "outbound-messages": inbox.deliver_outbound,
+    "webhooks": webhooks_out.deliver_pending,
     "sessions": auth.purge_expired,
 }

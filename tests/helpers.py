@@ -47,6 +47,21 @@ def sign_in_customer(app, client, email: str) -> None:
     assert response.status_code == 302, response.text
 
 
+def link_path(text: str, label: str | None = None) -> str:
+    """The path of the one-action link in an email's text (the first, or the one after `label`)."""
+    start = text.index(label) if label else 0
+    match = re.search(r"https?://[^/\s]+(/l/\d+/[\w-]+)", text[start:])
+    assert match, "no action link in the email"
+    return match.group(1)
+
+
+def follow_link(client, path: str):
+    """Open an emailed link and press its button, as a subscriber would: the POST's response."""
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    return client.post(path, data=form_fields(page.text, "actions-row"))
+
+
 def sign_in_staff(client, email: str, password: str = STAFF_PASSWORD):
     page = client.get("/staff/login")
     return client.post(

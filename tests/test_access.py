@@ -55,6 +55,7 @@ STAFF_ROUTES = {
     "/admin/policies": StaffRole.ADMIN,
     "/admin/products": StaffRole.ADMIN,
     "/admin/cancellation": StaffRole.ADMIN,
+    "/admin/integrations": StaffRole.ADMIN,
 }
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import AuditEvent
 from portal.services import auth
+from portal.services.actors import Actor
 from portal.services.errors import InvalidToken
 from tests import factories
 from tests.helpers import run_together, sign_in_url
@@ -138,3 +139,66 @@ def test_four_workers_charge_each_due_order_exactly_once(app, localstripe, fixed
         charged = Counter(intent.metadata.to_dict()["order_id"] for intent in intents)
         assert charged == Counter({str(order_id): 1 for order_id in due})
         assert set(db.session.scalars(select(Order.status).where(Order.id.in_(due)))) == {OrderStatus.PAID}
+
+
+def test_an_action_link_pressed_in_many_tabs_at_once_acts_once(app):
+    from datetime import date, timedelta
+
+    from portal.models import Order, OrderStatus
+    from portal.services import links, subscriptions
+
+    with app.app_context():
+        customer = factories.customer("linkrace@example.com")
+        sub = factories.subscription(customer, next_order_date=date.today() + timedelta(days=10))
+        subscriptions.roll_forward()
+        order = db.session.scalar(select(Order).where(Order.subscription_id == sub.id).order_by(Order.scheduled_for))
+        link, url = links.create(Actor.system("test"), customer, "skip", order)
+        link_id, secret, order_id = link.id, url.rsplit("/", 1)[1], order.id
+    outcomes: list[str] = []
+
+    def press():
+        try:
+            acted = links.act(link_id, secret, None, "test", None)
+            outcomes.append("refused" if acted.refusal else "acted")
+        except links.LinkUnusable:
+            outcomes.append("spent")
+
+    run_together(app, press, 8)
+    assert sorted(outcomes) == ["acted"] + ["spent"] * 7
+    with app.app_context():
+        skips = db.session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "subscription.skip")
+        )
+        assert skips == 1
+        assert db.session.get(Order, order_id).status is OrderStatus.SKIPPED
+
+
+def test_racing_retries_with_one_idempotency_key_act_once(app):
+    from datetime import date, timedelta
+
+    from portal.models import Subscription
+    from portal.services import api_keys, subscriptions
+
+    with app.app_context():
+        customer = factories.customer("idem@example.com")
+        sub = factories.subscription(customer, next_order_date=date.today() + timedelta(days=10))
+        subscriptions.roll_forward()
+        sub_id, version = sub.id, db.session.get(Subscription, sub.id).version
+        _key, secret = api_keys.create(Actor.system("test"), "crm", ["write"])
+    headers = {"Authorization": f"Bearer {secret}", "Idempotency-Key": "pause-once"}
+    statuses: list[int] = []
+
+    def retry():
+        response = app.test_client().post(
+            f"/api/v1/subscriptions/{sub_id}/actions/pause", json={"cycles": 1, "version": version}, headers=headers
+        )
+        statuses.append(response.status_code)
+
+    run_together(app, retry, 6)
+    # The first acts; the others get its answer, or hear it is still running (409) while it is.
+    assert statuses.count(200) >= 1 and set(statuses) <= {200, 409}
+    with app.app_context():
+        pauses = db.session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "subscription.pause")
+        )
+        assert pauses == 1

@@ -78,7 +78,9 @@ def test_worker_once_delivers(app, smtp):
 
 
 def _queued(to_address: str) -> int:
-    email = notifications.queue_email("login_link", to_address, "en", customer_name="Ann", link="https://x.example/l", minutes=15)
+    email = notifications.queue_email(
+        "login_link", to_address, "en", customer_name="Ann", link="https://x.example/l", minutes=15
+    )
     db.session.commit()
     return email.id
 

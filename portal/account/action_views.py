@@ -74,7 +74,7 @@ ACTION_FORMS = {
 }
 
 
-def _flash_done(action: str, result: actions.ActionResult) -> None:
+def flash_done(action: str, result: actions.ActionResult) -> None:
     charge = result.charge
     if charge is None:
         flash(_("Done: %(action)s. We have emailed you a confirmation.", action=action_label(action)), "success")
@@ -120,7 +120,7 @@ def _run_action(subscription, action: str, form: ActionForm, fixed_params: dict)
     try:
         if form.step.data == "confirm":
             result = actions.perform(current_actor(), subscription, action, form.version.data, **params)
-            _flash_done(action, result)
+            flash_done(action, result)
             if result.charge is not None and result.charge.declined:
                 return redirect(url_for("account.payment"))
             return redirect(url_for("account.subscription", subscription_id=subscription.id))

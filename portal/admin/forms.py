@@ -86,6 +86,14 @@ class PolicyForm(FlaskForm):
         maximum_minor=MAX_AGENT_CREDIT_LIMIT_MINOR,
     )
 
+    sign_in_link_minutes = IntegerField(
+        _l("Sign-in links in emails work for (minutes)"), validators=[InputRequired(_l("Enter a number."))]
+    )
+    action_link_hours = IntegerField(
+        _l("Action links in emails (skip, pause, update card) work for (hours)"),
+        validators=[InputRequired(_l("Enter a number."))],
+    )
+
     def validate_dunning_retry_days(self, field) -> None:
         self.validate_pause_cycle_options(field)
 
@@ -110,6 +118,8 @@ class PolicyForm(FlaskForm):
             "dunning_retry_days": _int_list(self.dunning_retry_days.data),
             "dunning_final_action": self.dunning_final_action.data,
             "agent_credit_limit_minor": self.agent_credit_limit.data,
+            "sign_in_link_minutes": self.sign_in_link_minutes.data,
+            "action_link_hours": self.action_link_hours.data,
         }
 
 

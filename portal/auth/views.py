@@ -10,7 +10,8 @@ from flask_login import current_user, login_user, logout_user
 from portal.auth.forms import ConfirmForm, EmailLinkForm, PasswordLoginForm
 from portal.extensions import limiter
 from portal.forms import show_error
-from portal.services import auth, contact
+from portal.i18n import use_locale
+from portal.services import auth, contact, policy
 from portal.services.actors import Actor
 from portal.services.errors import InvalidCredentials, InvalidToken
 from portal.web import is_safe_next, request_id, safe_next
@@ -31,7 +32,7 @@ def _email_key() -> str:
     return "email:" + contact.normalize_email(request.form.get(f"{LINK_FORM_PREFIX}-email", ""))
 
 
-def _sign_in(principal: auth.Principal, next_path: str | None, default: str):
+def sign_in_browser(principal: auth.Principal, next_path: str | None, default: str):
     # One identity per browser: a session this browser held before ends on the server too.
     if current_user.is_authenticated:
         auth.end_session(current_user.get_id())
@@ -80,28 +81,38 @@ def password_login():
         except InvalidCredentials as error:
             show_error(password_form.password, error)
         else:
-            return _sign_in(principal, password_form.next.data, url_for("account.dashboard"))
+            return sign_in_browser(principal, password_form.next.data, url_for("account.dashboard"))
     return render_template("auth/login.html", link_form=link_form, password_form=password_form, show_password=True), 400
 
 
 @bp.route("/login/sent")
 def link_sent():
-    return render_template("auth/link_sent.html")
+    return render_template("auth/link_sent.html", minutes=policy.get().sign_in_link_minutes)
 
 
 @bp.route("/login/t/<token>", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def login_with_token(token: str):
-    """GET only shows a button (mail scanners open links); the POST uses the token up."""
-    form = ConfirmForm(next=request.args.get("next", ""))
+    """GET only shows a button (mail scanners open links); the POST uses the token up. Both
+    pages speak the language of the link's owner, and a fresh link asked for from a used one
+    leads to the same page."""
+    next_path = request.args.get("next", "")
+    form = ConfirmForm(next=next_path)
+    owner = auth.token_owner(token)
+    if owner is not None:
+        use_locale(owner.locale)
     try:
         if form.validate_on_submit():
             principal = auth.sign_in_with_token(token, request.user_agent.string, request_id())
-            return _sign_in(principal, form.next.data, url_for("account.dashboard"))
+            return sign_in_browser(principal, form.next.data, url_for("account.dashboard"))
         customer = auth.check_login_token(token)
     except InvalidToken as error:
+        link_form = EmailLinkForm(prefix=LINK_FORM_PREFIX, next=next_path if is_safe_next(next_path) else "")
         return render_template(
-            "auth/link_invalid.html", message=error.message, link_form=EmailLinkForm(prefix=LINK_FORM_PREFIX)
+            "auth/link_invalid.html",
+            message=error.message,
+            link_form=link_form,
+            minutes=policy.get().sign_in_link_minutes,
         ), 400
     return render_template("auth/confirm_link.html", form=form, customer=customer)
 
@@ -132,7 +143,7 @@ def staff_login():
             show_error(form.password, error)
             status = 400
         else:
-            return _sign_in(principal, form.next.data, url_for("console.queue"))
+            return sign_in_browser(principal, form.next.data, url_for("console.queue"))
     elif request.method == "POST":
         status = 400
     return render_template("auth/staff_login.html", form=form), status

@@ -22,6 +22,14 @@ from portal.models.cases import (
 from portal.models.catalog import Product, Variant
 from portal.models.customers import Address, Customer
 from portal.models.help import HelpAnswer, HelpAnswerView
+from portal.models.links import (
+    ActionLink,
+    ApiKey,
+    IdempotentResponse,
+    LinkAction,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from portal.models.orders import UPCOMING_STATUSES, Order, OrderLine, OrderStatus
 from portal.models.outbox import OutboxEmail
 from portal.models.payments import CreditEntry, Payment, PaymentMethod, PaymentStatus
@@ -36,6 +44,12 @@ from portal.models.subscriptions import (
 from portal.models.webhooks import WebhookEvent
 
 __all__ = [
+    "ActionLink",
+    "ApiKey",
+    "IdempotentResponse",
+    "LinkAction",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "ActorType",
     "Address",
     "AttemptOutcome",

@@ -53,6 +53,9 @@ class LinkRequest(TimestampMixin, Base):
     locale: Mapped[str] = mapped_column(String(8))
     next_path: Mapped[str | None] = mapped_column(String(NEXT_PATH_MAX_LENGTH))
     request_id: Mapped[str | None] = mapped_column(String(64))
+    # A fresh copy of this action link was asked for (its page said it no longer works): the
+    # worker sends it to the address on file, and `email` is then empty.
+    link_id: Mapped[int | None]
 
 
 class PrincipalType(str, enum.Enum):

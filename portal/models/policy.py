@@ -29,6 +29,9 @@ class MerchantPolicy(Base):
     dunning_final_action: Mapped[str] = mapped_column(String(10), default="pause", server_default="pause")
     # Credit an agent may give per case without a manager's approval.
     agent_credit_limit_minor: Mapped[int] = mapped_column(default=2000, server_default="2000")
+    # How long emailed links work: sign-in links, and links that act (skip, pause, update card).
+    sign_in_link_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
+    action_link_hours: Mapped[int] = mapped_column(default=72, server_default="72")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

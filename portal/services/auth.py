@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 
 from portal.extensions import db
 from portal.models import (
@@ -22,7 +20,7 @@ from portal.models import (
     utcnow,
 )
 from portal.models.auth import NEXT_PATH_MAX_LENGTH
-from portal.services import audit, contact, notifications
+from portal.services import audit, contact, links, notifications, policy, tokens
 from portal.services.actors import Actor
 from portal.services.errors import InvalidCredentials, InvalidToken
 from portal.services.passwords import verify_password
@@ -33,8 +31,7 @@ from portal.services.urls import public_url
 LAST_SEEN_GRANULARITY = timedelta(minutes=5)
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+_digest = tokens.digest
 
 
 def find_customer_by_email(email: str) -> Customer | None:
@@ -51,8 +48,8 @@ def issue_token(
     minutes: int | None = None,
 ) -> str:
     """A single-use link token; longer lives are for links in reminders (a failed payment)."""
-    token = secrets.token_urlsafe(32)
-    minutes = minutes or current_app.config["LOGIN_TOKEN_MINUTES"]
+    token = tokens.new_secret()
+    minutes = minutes or policy.get().sign_in_link_minutes
     db.session.add(
         LoginToken(
             customer_id=customer.id,
@@ -104,6 +101,9 @@ def send_requested_links(batch_size: int = 50) -> int:
 
 
 def _send_link(link_request: LinkRequest) -> None:
+    if link_request.link_id is not None:
+        links.send_fresh_copy(link_request.link_id, link_request.request_id)
+        return
     customer = find_customer_by_email(link_request.email)
     if customer is None:
         return
@@ -114,7 +114,7 @@ def _send_link(link_request: LinkRequest) -> None:
         customer.locale or link_request.locale,
         customer_name=customer.name,
         url=login_url(token, link_request.next_path),
-        minutes=current_app.config["LOGIN_TOKEN_MINUTES"],
+        minutes=policy.get().sign_in_link_minutes,
     )
     audit.record(
         Actor.system("login page", link_request.request_id),
@@ -135,21 +135,28 @@ def create_portal_session_url(customer: Customer, actor: Actor, next_path: str |
     return login_url(token, next_path)
 
 
-def _usable_token_clause(token: str, purpose: TokenPurpose):
-    return (
-        LoginToken.token_hash == _digest(token),
-        LoginToken.purpose == purpose,
-        LoginToken.used_at.is_(None),
-        LoginToken.expires_at > utcnow(),
-    )
-
-
 def check_token(token: str, purpose: TokenPurpose = TokenPurpose.SIGN_IN) -> LoginToken:
     """Whether a link still works, without using it up (the GET confirm page)."""
-    found = db.session.scalar(select(LoginToken).where(*_usable_token_clause(token, purpose)))
+    found = db.session.scalar(
+        select(LoginToken).where(
+            LoginToken.token_hash == _digest(token),
+            LoginToken.purpose == purpose,
+            LoginToken.used_at.is_(None),
+            LoginToken.expires_at > utcnow(),
+        )
+    )
     if found is None:
         raise InvalidToken()
     return found
+
+
+def token_owner(token: str) -> Customer | None:
+    """Whose sign-in link this is, used or not (its page speaks their language)."""
+    return db.session.scalar(
+        select(Customer)
+        .join(LoginToken, LoginToken.customer_id == Customer.id)
+        .where(LoginToken.token_hash == _digest(token))
+    )
 
 
 def check_login_token(token: str) -> Customer:
@@ -161,12 +168,7 @@ def use_token(token: str, purpose: TokenPurpose) -> LoginToken:
 
     The conditional UPDATE makes racing requests produce one winner.
     """
-    token_id = db.session.execute(
-        update(LoginToken)
-        .where(*_usable_token_clause(token, purpose))
-        .values(used_at=utcnow())
-        .returning(LoginToken.id)
-    ).scalar()
+    token_id = tokens.use_once(LoginToken, LoginToken.token_hash == _digest(token), LoginToken.purpose == purpose)
     if token_id is None:
         raise InvalidToken()
     return db.session.get(LoginToken, token_id)
@@ -275,7 +277,7 @@ class Principal:
 def start_session(
     *, customer: Customer | None = None, staff: StaffUser | None = None, user_agent: str | None = None
 ) -> Principal:
-    token = secrets.token_urlsafe(32)
+    token = tokens.new_secret()
     now = utcnow()
     db.session.add(
         UserSession(

@@ -26,7 +26,7 @@ from portal.models import (
     Variant,
     utcnow,
 )
-from portal.services import audit, cancel_reasons, clock, subscriptions
+from portal.services import audit, cancel_reasons, clock, subscriptions, webhooks_out
 from portal.services import policy as policy_service
 from portal.services.actors import Actor
 from portal.services.cancel_reasons import DEFAULT_DISCOUNT
@@ -317,6 +317,17 @@ def confirm(
     attempt.cancel_mode = mode
     attempt.cancel_on = subscription.cancel_at or clock.today()
     _record(actor, attempt, "confirmed", mode=mode, ends_on=attempt.cancel_on.isoformat())
+    webhooks_out.emit(
+        "subscription.cancelled",
+        {
+            "subscription_id": subscription.id,
+            "customer_id": subscription.customer_id,
+            "reason_code": attempt.reason_code,
+            "reason_text": attempt.reason_text,
+            "mode": mode,
+            "ends_on": attempt.cancel_on.isoformat(),
+        },
+    )
     return change
 
 

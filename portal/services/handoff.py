@@ -18,17 +18,17 @@ from portal.models import (
     CaseStatus,
     Channel,
     Customer,
+    LinkAction,
     Order,
     OrderStatus,
     Outcome,
     utcnow,
 )
-from portal.services import account, audit, notifications
+from portal.services import account, audit, links, notifications, webhooks_out
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
 from portal.services.lookup import get_or_404
 from portal.services.uow import transactional
-from portal.services.urls import public_url
 from portal.text import lazy_text as _l
 
 REPEAT_WINDOW = timedelta(days=7)
@@ -212,7 +212,11 @@ def open_case(
         after={"issue_type": issue_type, "channel": channel.value, "repeat": case.is_repeat},
     )
     notifications.queue_to_customer(
-        "case_opened", customer, case_id=case.id, url=public_url("account.case", case_id=case.id)
+        "case_opened", customer, case_id=case.id, url=links.action_url(customer, LinkAction.OPEN_CASE, case)
+    )
+    webhooks_out.emit(
+        "case.opened",
+        {"case_id": case.id, "customer_id": customer.id, "issue_type": issue_type, "channel": channel.value},
     )
     return case
 

@@ -19,11 +19,12 @@ from portal.models import (
     CaseStatus,
     Channel,
     Customer,
+    LinkAction,
     OutboundMessage,
     StaffUser,
     utcnow,
 )
-from portal.services import audit, contact, handoff, notifications
+from portal.services import audit, contact, handoff, links, notifications, webhooks_out
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
 from portal.services.lookup import get_or_404
@@ -101,6 +102,10 @@ def _file_message(channel: Channel, sender: str, body: str, external_id: str, su
         )
         db.session.add(case)
         db.session.flush()
+        webhooks_out.emit(
+            "case.opened",
+            {"case_id": case.id, "customer_id": case.customer_id, "issue_type": "other", "channel": channel.value},
+        )
     handoff.add_customer_message(case, body, channel, external_id)
     audit.record(
         Actor.system(f"inbound {channel.value}"),
@@ -193,7 +198,9 @@ def reply(staff: StaffUser, case: Case, body: str, request_id: str | None = None
             customer_name=customer.name if customer else "",
             case_id=case.id,
             body=body,
-            url=public_url("account.case", case_id=case.id),
+            url=links.action_url(customer, LinkAction.OPEN_CASE, case)
+            if customer
+            else public_url("account.case", case_id=case.id),
         )
     if case.first_response_at is None:
         case.first_response_at = message.created_at or utcnow()

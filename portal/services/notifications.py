@@ -7,7 +7,6 @@ the others."""
 from __future__ import annotations
 
 import smtplib
-from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import parseaddr
 
@@ -16,11 +15,9 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Customer, OutboxEmail, utcnow
-from portal.services.uow import unit_of_work
+from portal.models import Customer, OutboxEmail
+from portal.services import links, outbox
 from portal.services.urls import public_url
-
-MAX_BACKOFF = timedelta(hours=6)
 
 
 def recipient_locale(customer: Customer | None) -> str:
@@ -55,13 +52,14 @@ def queue_to_customer(kind: str, customer: Customer, **context) -> OutboxEmail:
     return queue_email(kind, customer.email, recipient_locale(customer), customer_name=customer.name, **context)
 
 
-def queue_subscription_changed(subscription, action: str, change) -> OutboxEmail:
+def queue_subscription_changed(subscription, action: str, change, params: dict) -> OutboxEmail:
     return queue_to_customer(
         "subscription_changed",
         subscription.customer,
         action=action,
         change=change,
         subscription_url=public_url("account.subscription", subscription_id=subscription.id),
+        action_links=links.change_links(subscription, action, params),
     )
 
 
@@ -97,47 +95,9 @@ def _send(email: OutboxEmail) -> None:
         smtp.send_message(message)
 
 
-def _claim_one() -> OutboxEmail | None:
-    return db.session.scalar(
-        select(OutboxEmail)
-        .where(OutboxEmail.sent_at.is_(None), OutboxEmail.gave_up_at.is_(None), OutboxEmail.next_attempt_at <= utcnow())
-        .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    )
-
-
-def _failed(email: OutboxEmail, error: Exception) -> None:
-    now = utcnow()
-    email.last_error = f"{type(error).__name__}: {error}"[:500]
-    if email.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
-        email.gave_up_at = now
-        current_app.logger.error("outbox email %s gave up: %s", email.id, email.last_error)
-    else:
-        email.next_attempt_at = now + min(timedelta(minutes=2**email.attempts), MAX_BACKOFF)
-
-
 def deliver_pending(batch_size: int = 50) -> int:
-    """Send up to `batch_size` due emails; returns how many were sent.
-
-    The row stays locked (SKIP LOCKED for other workers) while it is sent, and its outcome is
-    committed before the next one is claimed.
-    """
-    sent = 0
-    for _ in range(batch_size):
-        with unit_of_work(outermost=True):
-            email = _claim_one()
-            if email is None:
-                break
-            email.attempts += 1
-            try:
-                _send(email)
-            except Exception as error:  # whatever went wrong, it concerns this message alone
-                _failed(email, error)
-            else:
-                email.sent_at, email.last_error = utcnow(), None
-                sent += 1
-    return sent
+    """Send up to `batch_size` due emails; returns how many were sent."""
+    return outbox.deliver_due(OutboxEmail, _send, batch_size)
 
 
 def recent(limit: int = 100) -> list[OutboxEmail]:

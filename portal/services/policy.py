@@ -42,6 +42,8 @@ class Policy:
     dunning_retry_days: list[int]
     dunning_final_action: str
     agent_credit_limit_minor: int
+    sign_in_link_minutes: int
+    action_link_hours: int
 
     def intervals(self) -> list[tuple[IntervalUnit, int]]:
         return [parse_interval(code) for code in self.allowed_intervals]
@@ -127,6 +129,10 @@ def _validate(policy: Policy) -> None:
         raise InvalidPolicy(_l("After the last failed retry, choose pause or cancel."))
     if not 0 <= policy.discount_cooldown_days <= 730:
         raise InvalidPolicy(_l("The discount cooldown must be between 0 and 730 days."))
+    if not 5 <= policy.sign_in_link_minutes <= 24 * 60:
+        raise InvalidPolicy(_l("Sign-in links must work for 5 to 1440 minutes."))
+    if not 1 <= policy.action_link_hours <= 24 * 30:
+        raise InvalidPolicy(_l("Action links must work for 1 to 720 hours."))
     if not policy.order_cutoff_days < policy.reschedule_window_days <= 365:
         raise InvalidPolicy(_l("The reschedule window must be longer than the cut-off and at most 365 days."))
 

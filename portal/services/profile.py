@@ -10,7 +10,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.formatting import language_names
 from portal.models import Customer, TokenPurpose
-from portal.services import audit, auth, contact, notifications
+from portal.services import audit, auth, contact, notifications, policy
 from portal.services.actors import Actor
 from portal.services.errors import DomainError
 from portal.services.uow import transactional
@@ -81,7 +81,7 @@ def request_email_change(actor: Actor, customer: Customer, new_email: str) -> No
             notifications.recipient_locale(customer),
             customer_name=customer.name,
             url=public_url("account.confirm_email_change", token=token),
-            minutes=current_app.config["LOGIN_TOKEN_MINUTES"],
+            minutes=policy.get().sign_in_link_minutes,
         )
     else:
         notifications.queue_to_customer("email_in_use", owner)

@@ -110,6 +110,8 @@ def test_staff_pages_are_accessible(app, live_server, page):
         "/admin/policies",
         "/admin/products",
         "/admin/cancellation",
+        "/admin/integrations",
+        "/api/v1/reference",
     ):
         page.goto(live_server + path)
         assert_accessible(page)
@@ -235,3 +237,29 @@ def test_update_card_through_stripe_js(app, live_server, page, localstripe):
         [card] = payments.saved_cards(customer)
         assert card.is_default and card.stripe_payment_method_id.startswith("pm_")
         assert customer.subscriptions[0].payment_method_id == card.id
+
+
+def test_a_skip_link_from_an_email_on_a_phone(app, page, live_server):
+    """The link's preview and its button are accessible; pressing it skips the order and lands
+    signed in on the subscription; opened again it offers a fresh link."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.models import Order, Subscription
+    from portal.services import links
+    from portal.services.actors import Actor
+
+    sub_id = _subscriber_with_schedule(app, "linked@example.com")
+    with app.app_context():
+        sub = db.session.get(Subscription, sub_id)
+        order = db.session.scalar(select(Order).where(Order.subscription_id == sub_id).order_by(Order.scheduled_for))
+        _link, url = links.create(Actor.system("test"), sub.customer, "skip", order)
+    page.goto(url)
+    expect(page.get_by_role("heading", name="Skip this order")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_url(f"**/subscriptions/{sub_id}")
+    expect(page.get_by_role("status")).to_contain_text("Done: Skipped an order.")
+    page.goto(url)
+    expect(page.get_by_role("button", name="Email me a fresh link")).to_be_visible()
+    assert_accessible(page)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from portal.extensions import db
-from portal.models import Customer, Order, Subscription, utcnow
-from portal.services import auth, notifications, subscriptions
+from portal.models import Customer, LinkAction, Order, Subscription, utcnow
+from portal.services import links, notifications, subscriptions
 from portal.services import policy as policy_service
 from portal.services.payments import ledger
 
@@ -22,8 +22,8 @@ def after_failure(order: Order, customer: Customer) -> None:
             rules.dunning_retry_days[retries_done - 1] if retries_done else 0
         )
         order.next_retry_at = first_failure + timedelta(days=gap)
-        # A single-use sign-in link straight to the card page, valid until the next retry.
-        link = auth.login_url(auth.issue_token(customer, minutes=gap * 24 * 60), "/payment")
+        # A single-use link straight to the card page, valid until the next retry.
+        link = links.action_url(customer, LinkAction.UPDATE_CARD, valid_for=timedelta(days=gap))
         notifications.queue_to_customer(
             "payment_failed", customer, order=order, retry_on=order.next_retry_at.date(), url=link
         )

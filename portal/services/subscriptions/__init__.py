@@ -12,6 +12,7 @@ The portal, signed links, the agent console, the API and jobs all come through h
 
 from portal.services.subscriptions.changes import (
     apply,
+    check_preview,
     order_paid,
     preview,
     stop_after_failed_payments,
@@ -39,6 +40,7 @@ __all__ = [
     "UpcomingOrder",
     "apply",
     "available_actions",
+    "check_preview",
     "cancel_end_dates",
     "end_due",
     "first_skippable",

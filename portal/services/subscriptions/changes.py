@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.extensions import db
 from portal.models import ActorType, Order, Subscription, SubscriptionStatus, Variant
-from portal.services import audit, notifications
+from portal.services import audit, notifications, webhooks_out
 from portal.services.actors import Actor
 from portal.services.errors import ConcurrentChange, DomainError, NotFound
 from portal.services.lookup import get_or_404, is_record_id
@@ -94,14 +94,20 @@ def preview(actor: Actor, subscription: Subscription, action: str, **params) -> 
     return impact(before, after)
 
 
+def check_preview(subscription: Subscription, action: str, **params) -> Impact:
+    """What an action would change, refused as `preview` refuses, but recording nothing: for
+    pages that anyone may open without meaning to act (a link in an email)."""
+    before, after = _plan_change(subscription, action, params, storage.context())
+    return impact(before, after)
+
+
 def try_preview(subscription: Subscription, action: str, **params) -> Impact | None:
     """What an action would change, or None where the rules refuse it. Records nothing:
     used to decide what to offer, not in answer to a subscriber's request."""
     try:
-        before, after = _plan_change(subscription, action, params, storage.context())
+        return check_preview(subscription, action, **params)
     except DomainError:
         return None
-    return impact(before, after)
 
 
 def record_change(
@@ -126,7 +132,18 @@ def record_change(
         before=before_record,
         after={**after_record, **audit_params(params or {})},
     )
-    notifications.queue_subscription_changed(subscription, action, change)
+    notifications.queue_subscription_changed(subscription, action, change, params or {})
+    webhooks_out.emit(
+        "subscription.changed",
+        {
+            "subscription_id": subscription.id,
+            "customer_id": subscription.customer_id,
+            "action": action,
+            "actor": actor.type.value,
+            "before": before_record,
+            "after": after_record,
+        },
+    )
     return change
 
 
