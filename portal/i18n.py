@@ -117,8 +117,12 @@ def action_label(action: str) -> str:
     return str(label) if label else action
 
 
-def actor_label(actor_type: ActorType) -> str:
-    return str(ACTOR_LABELS[actor_type])
+# In the console the subscriber is "the customer", not "you".
+STAFF_ACTOR_LABELS = {**ACTOR_LABELS, ActorType.CUSTOMER: _l("Customer")}
+
+
+def actor_label(actor_type: ActorType, for_staff: bool = False) -> str:
+    return str((STAFF_ACTOR_LABELS if for_staff else ACTOR_LABELS)[actor_type])
 
 
 def country_name(code: str) -> str:

@@ -124,7 +124,8 @@ def _run_action(subscription, action: str, form: ActionForm, fixed_params: dict)
             if result.charge is not None and result.charge.declined:
                 return redirect(url_for("account.payment"))
             return redirect(url_for("account.subscription", subscription_id=subscription.id))
-        impact = subscriptions.preview(current_actor(), subscription, action, **params)
+        offered = request.method == "POST" or action in subscriptions.available_actions(subscription)
+        impact = subscriptions.preview(current_actor(), subscription, action, offered=offered, **params)
     except ConcurrentChange as error:
         return subscription_page(subscription, error.status, error.message)
     except DomainError as error:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -100,10 +102,18 @@ def login_with_token(token: str):
             return _sign_in(principal, form.next.data, url_for("account.dashboard"))
         customer = auth.check_login_token(token)
     except InvalidToken as error:
-        return render_template(
-            "auth/link_invalid.html", message=error.message, link_form=EmailLinkForm(prefix=LINK_FORM_PREFIX)
-        ), 400
-    return render_template("auth/confirm_link.html", form=form, customer=customer)
+        with _in_language_of(auth.link_owner_locale(token)):
+            return render_template(
+                "auth/link_invalid.html", message=str(error.message), link_form=EmailLinkForm(prefix=LINK_FORM_PREFIX)
+            ), 400
+    with _in_language_of(auth.link_owner_locale(token)):
+        return render_template("auth/confirm_link.html", form=form, customer=customer)
+
+
+def _in_language_of(owner_locale: str | None):
+    """A link's pages speak the language of the email it came in (a browser may not say it);
+    nobody is signed in yet, so nothing else chose a language for them."""
+    return force_locale(owner_locale) if owner_locale else nullcontext()
 
 
 @bp.route("/logout", methods=["POST"])

@@ -156,6 +156,19 @@ def check_login_token(token: str) -> Customer:
     return db.session.get(Customer, check_token(token).customer_id)
 
 
+def link_owner_locale(token: str) -> str | None:
+    """The language of the customer a link was sent to, used or expired alike: the page that
+    says a link no longer works speaks the language of the email it came from."""
+    owner = db.session.scalar(
+        select(Customer)
+        .join(LoginToken, LoginToken.customer_id == Customer.id)
+        .where(LoginToken.token_hash == _digest(token))
+    )
+    if owner is None or owner.locale not in current_app.config["LANGUAGES"]:
+        return None
+    return owner.locale
+
+
 def use_token(token: str, purpose: TokenPurpose) -> LoginToken:
     """Use a link once, inside the caller's unit of work.
 
