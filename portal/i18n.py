@@ -93,6 +93,17 @@ ACTION_LABELS = {
     "auth.portal_session_created": _l("A sign-in link was created"),
     "case.opened": _l("Asked to talk to a person"),
     "case.customer_replied": _l("Wrote to support"),
+    "case.replied": _l("Support replied"),
+    "case.message_received": _l("A message arrived"),
+    "case.noted": _l("Added an internal note"),
+    "case.assigned": _l("Assigned the case"),
+    "case.status_changed": _l("Changed the case status"),
+    "case.credit_requested": _l("Asked for a credit"),
+    "case.credit_decided": _l("Decided on a credit"),
+    "cancel.reason_given": _l("Gave a reason for cancelling"),
+    "cancel.offers_declined": _l("Turned down the offers"),
+    "cancel.offer_taken": _l("Took an offer instead of cancelling"),
+    "cancel.confirmed": _l("Confirmed the cancellation"),
 }
 
 # The headings of the subscriber's action pages.

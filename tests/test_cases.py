@@ -371,7 +371,9 @@ def test_credit_limit_and_manager_approval(app, client, customer_sub, agent):
     manager = app.test_client()
     sign_in_staff(manager, "boss@staff.example")
     approvals = manager.get("/console/approvals")
-    assert "very late" in approvals.text
+    # Who asked, for whom, on which case, how much, why and when.
+    for shown in ("agent person", "Hana Help", f"#{case_id} Late again", "€10.00", "very late", "1/7/30"):
+        assert shown in approvals.text, shown
     with app.app_context():
         pending_id = db.session.scalar(select(CreditRequest.id).where(CreditRequest.status == "pending"))
     manager.post(
@@ -385,6 +387,8 @@ def test_credit_limit_and_manager_approval(app, client, customer_sub, agent):
     assert again.status_code == 400
     with app.app_context():
         assert sum(db.session.scalars(select(CreditEntry.amount_minor))) == 2500
+    # The agent who asked reads the outcome on the case.
+    assert "Credit of €10.00 (very late) approved by manager person." in console.get(f"/console/cases/{case_id}").text
     report = manager.get("/console/reports/credits").text
     assert "€25.00" in report and "agent person" in report
 
