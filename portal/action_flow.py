@@ -10,16 +10,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import request
+from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from portal.account.forms import ActionForm, FrequencyForm, PauseForm, RescheduleForm, SwapForm
-from portal.formatting import money
+from portal.formatting import LazyDate, money
 from portal.i18n import interval_label
 from portal.models import Subscription
 from portal.services import actions, policy, subscriptions
 from portal.services.actors import Actor
 from portal.services.errors import ConcurrentChange, DomainError
 from portal.services.subscriptions.schedule import Impact
+
+
+def cancel_mode_label(mode: str, ends_on) -> str:
+    """How each way of cancelling reads on the last step (the subscriber's and the agent's)."""
+    if mode == "now":
+        return _("Now (orders already being prepared still arrive)")
+    if mode == "period_end":
+        return _("When the period already paid ends, on %(date)s", date=LazyDate(ends_on))
+    return _("On a date I choose")
 
 
 def _pause_length_label(cycles: int) -> str:

@@ -274,14 +274,6 @@ def _run_for(case, subscription, action: str, fixed_params: dict):
     ), step.status
 
 
-def _mode_label(mode: str, ends_on) -> str:
-    if mode == "now":
-        return _("Now (orders already being prepared still arrive)")
-    if mode == "period_end":
-        return _("When the period already paid ends, on %(date)s", date=LazyDate(ends_on))
-    return _("On a date I choose")
-
-
 @bp.route("/cases/<int:case_id>/subscriptions/<int:subscription_id>/cancel", methods=["GET", "POST"])
 @staff_required(StaffRole.AGENT)
 def cancel_for(case_id: int, subscription_id: int):
@@ -290,7 +282,9 @@ def cancel_for(case_id: int, subscription_id: int):
     form = CancelOnBehalfForm()
     optional = [("", _("Not given"))] if policy.get().simple_cancellation else []
     form.reason.choices = optional + [(r.code, r.label) for r in cancel_reasons.reasons()]
-    form.mode.choices = [(mode, _mode_label(mode, ends_on)) for mode, ends_on in cancellation.end_choices(subscription)]
+    form.mode.choices = [
+        (mode, action_flow.cancel_mode_label(mode, ends_on)) for mode, ends_on in cancellation.end_choices(subscription)
+    ]
     page = {"case": case, "subscription": subscription, "form": form, "impact": None, "refusal": None}
     if request.method == "GET":
         form.version.data = subscription.version
