@@ -9,11 +9,20 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import AuditEvent, Customer, Outcome, StaffRole, Subscription, SubscriptionStatus
-from portal.services import auth, cancellation, credits, handoff, inbox, payments, subscriptions
+from portal.models import (
+    ActorType,
+    AuditEvent,
+    CancelReason,
+    Customer,
+    Outcome,
+    StaffRole,
+    Subscription,
+    SubscriptionStatus,
+)
+from portal.services import audit, auth, cancellation, credits, handoff, inbox, payments, subscriptions
 from portal.services.actors import Actor
 from tests import factories
-from tests.helpers import TODAY, csrf_token, run_action, sign_in_customer
+from tests.helpers import TODAY, csrf_token, form_fields, run_action, sign_in_customer, sign_in_staff
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 
@@ -118,3 +127,36 @@ def test_favicon(client):
     assert icon.status_code == 301
     assert client.get(icon.headers["Location"]).status_code == 200
     assert 'rel="icon"' in client.get("/login").text
+
+
+def test_a_failed_payment_is_in_the_subscribers_history(app, signed_in, sub):
+    with app.app_context():
+        subscription = db.session.get(Subscription, sub)
+        audit.record(
+            Actor(ActorType.JOB, None, "renewals"),
+            "payment.failed",
+            subject_type="order",
+            subject_id=subscription.orders[0].id,
+            customer_id=subscription.customer_id,
+            outcome=Outcome.FAILURE,
+            error_code="card_declined",
+        )
+        db.session.commit()
+    page = signed_in.get("/activity").text
+    assert "Payment failed" in page and "Tried:" not in page
+
+
+def test_the_cancel_reason_editor_shows_labels_and_keeps_them(app):
+    with app.app_context():
+        factories.staff(StaffRole.ADMIN, "boss@example.com")
+    admin = app.test_client()
+    sign_in_staff(admin, "boss@example.com")
+    page = admin.get("/admin/cancellation").text
+    assert 'name="r-too_expensive-label_en" type="text" value="It costs too much"' in page
+    # The first reason's own form posted as it is: no label retyped.
+    fields = {k: v for k, v in form_fields(page, "card").items() if k.startswith("r-too_expensive-")}
+    fields["prefix"] = "r-too_expensive"
+    assert admin.post("/admin/cancellation", data=fields).status_code == 302
+    with app.app_context():
+        reason = db.session.scalar(select(CancelReason).where(CancelReason.code == fields["r-too_expensive-code"]))
+        assert reason.labels == {"en": "It costs too much", "es": "Cuesta demasiado", "de": "Es ist zu teuer"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -94,6 +95,27 @@ def pending() -> list[PendingCredit]:
     return [PendingCredit(*row) for row in rows]
 
 
+def _note_outcome(manager: StaffUser, request: CreditRequest, approve: bool) -> None:
+    """The agent who asked reads the outcome on the case they asked from. Written in the shop's
+    language: a note is stored text, and a decision may come from outside any request."""
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        body = str(
+            _l(
+                "Credit of %(amount)s (%(reason)s) %(outcome)s by %(manager)s.",
+                amount=LazyMoney(request.amount_minor, request.currency),
+                reason=request.reason,
+                outcome=_l("approved") if approve else _l("rejected"),
+                manager=manager.name,
+            )
+        )
+    case = db.session.get(Case, request.case_id)
+    db.session.add(
+        CaseMessage(
+            case_id=case.id, author="staff", staff_id=manager.id, channel=case.channel, internal=True, body=body
+        )
+    )
+
+
 @transactional
 def decide(manager: StaffUser, credit_request_id: int, approve: bool, request_id: str | None = None) -> CreditRequest:
     if not manager.role.includes(StaffRole.MANAGER):
@@ -114,26 +136,7 @@ def decide(manager: StaffUser, credit_request_id: int, approve: bool, request_id
         customer_id=request.customer_id,
         after={"approved": approve, "amount_minor": request.amount_minor},
     )
-    # The agent who asked reads the outcome on the case they asked from.
-    outcome = _l("approved") if approve else _l("rejected")
-    db.session.add(
-        CaseMessage(
-            case_id=request.case_id,
-            author="staff",
-            staff_id=manager.id,
-            channel=db.session.get(Case, request.case_id).channel,
-            internal=True,
-            body=str(
-                _l(
-                    "Credit of %(amount)s (%(reason)s) %(outcome)s by %(manager)s.",
-                    amount=LazyMoney(request.amount_minor, request.currency),
-                    reason=request.reason,
-                    outcome=outcome,
-                    manager=manager.name,
-                )
-            ),
-        )
-    )
+    _note_outcome(manager, request, approve)
     if approve:
         add_credit(
             actor,

@@ -63,7 +63,8 @@ SUBSCRIBER_ACTIONS = frozenset(
         "case.replied",
     }
 )
-# Whose refused attempts a subscriber sees: their own (in the portal or from an email link).
+# Whose refused attempts a subscriber sees: their own (in the portal or from an email link); and
+# every failed payment, which is theirs whoever attempted it.
 _OWN_ACTORS = (ActorType.CUSTOMER, ActorType.LINK)
 
 
@@ -82,7 +83,9 @@ def for_subscriber(customer_id: int, limit: int = 200) -> list[Entry]:
     """What the subscriber's own history page shows, newest first."""
     query = _events(customer_id, limit).where(
         AuditEvent.action.in_(SUBSCRIBER_ACTIONS),
-        (AuditEvent.outcome == Outcome.SUCCESS) | AuditEvent.actor_type.in_(_OWN_ACTORS),
+        (AuditEvent.outcome == Outcome.SUCCESS)
+        | AuditEvent.actor_type.in_(_OWN_ACTORS)
+        | (AuditEvent.action == "payment.failed"),
     )
     return _describe_all(customer_id, db.session.scalars(query))
 
@@ -159,6 +162,8 @@ def describe(event: AuditEvent, names: dict[int, str]) -> str:
     before, after = event.before or {}, event.after or {}
     name = names.get(event.subject_id) if event.subject_type == "subscription" else None
     action = event.action.removeprefix("subscription.") if name else event.action
+    if event.action == "payment.failed":
+        return action_label(event.action)
     if event.outcome is Outcome.FAILURE:
         return str(_refused(event, name))
     text = _subscription_sentence(action, name, before, after) if name else None
