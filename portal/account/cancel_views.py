@@ -124,7 +124,12 @@ def cancel_confirm(subscription_id: int, attempt_id: int):
         status = 400
     else:
         form.version.data = subscription.version
-    return render_template("account/cancel_confirm.html", subscription=subscription, form=form), status
+    return render_template(
+        "account/cancel_confirm.html",
+        subscription=subscription,
+        form=form,
+        end_impacts=cancellation.end_impacts(subscription),
+    ), status
 
 
 @bp.route("/subscriptions/<int:subscription_id>/cancel/<int:attempt_id>/done")
