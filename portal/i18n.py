@@ -6,7 +6,16 @@ from flask import current_app, g, request, session
 from flask_babel import get_locale, ngettext, refresh
 from flask_login import current_user
 
-from portal.models import ActorType, CaseStatus, IntervalUnit, OrderStatus, Outcome, StaffRole, SubscriptionStatus
+from portal.models import (
+    ActorType,
+    CaseStatus,
+    Channel,
+    IntervalUnit,
+    OrderStatus,
+    Outcome,
+    StaffRole,
+    SubscriptionStatus,
+)
 from portal.text import lazy_text as _l
 
 STATUS_LABELS = {
@@ -97,6 +106,17 @@ ACTION_LABELS = {
     "link.used": _l("Used an email link"),
     "link.revoked": _l("An email link was revoked"),
     "link.revoked_all": _l("Every email link was revoked"),
+    "case.replied": _l("Support replied"),
+    "case.message_received": _l("A message arrived"),
+    "case.noted": _l("Added an internal note"),
+    "case.assigned": _l("Assigned the case"),
+    "case.status_changed": _l("Changed the case status"),
+    "case.credit_requested": _l("Asked for a credit"),
+    "case.credit_decided": _l("Decided on a credit"),
+    "cancel.reason_given": _l("Gave a reason for cancelling"),
+    "cancel.offers_declined": _l("Turned down the offers"),
+    "cancel.offer_taken": _l("Took an offer instead of cancelling"),
+    "cancel.confirmed": _l("Confirmed the cancellation"),
 }
 
 # The headings of the subscriber's action pages.
@@ -133,8 +153,67 @@ def action_label(action: str) -> str:
     return str(label) if label else action
 
 
-def actor_label(actor_type: ActorType) -> str:
-    return str(ACTOR_LABELS[actor_type])
+# In the console the subscriber is "the customer", not "you".
+STAFF_ACTOR_LABELS = {**ACTOR_LABELS, ActorType.CUSTOMER: _l("Customer")}
+
+
+def actor_label(actor_type: ActorType, for_staff: bool = False) -> str:
+    return str((STAFF_ACTOR_LABELS if for_staff else ACTOR_LABELS)[actor_type])
+
+
+CHANNEL_LABELS = {
+    Channel.PORTAL: _l("Portal"),
+    Channel.EMAIL: _l("Email"),
+    Channel.CHAT: _l("Chat"),
+    Channel.SMS: _l("SMS"),
+    Channel.SOCIAL: _l("Social"),
+}
+
+
+def channel_label(channel: Channel | str | None) -> str:
+    try:
+        return str(CHANNEL_LABELS[Channel(channel)])
+    except ValueError:
+        return channel or ""
+
+
+# Why a change was refused, in a few words (the subscriber saw the full sentence).
+REFUSALS = {
+    "order_locked": _l("the order is already being prepared"),
+    "order_already_coming": _l("an order is already being prepared"),
+    "date_out_of_window": _l("outside the dates that can be chosen"),
+    "pause_date_out_of_range": _l("outside the dates a pause may last"),
+    "pause_option_not_offered": _l("that pause length is not offered"),
+    "frequency_not_offered": _l("that frequency is not offered"),
+    "swap_not_allowed": _l("that product cannot be chosen"),
+    "quantity_out_of_range": _l("quantity not allowed"),
+    "too_many_skips": _l("too many orders skipped in a row"),
+    "already_skipped": _l("already skipped"),
+    "not_skipped": _l("not skipped"),
+    "no_change": _l("nothing would change"),
+    "ordered_today": _l("already ordered today"),
+    "after_end": _l("after the subscription ends"),
+    "already_cancelled": _l("already cancelled"),
+    "not_scheduled_to_end": _l("not set to end"),
+    "not_active": _l("the subscription is not active"),
+    "not_paused": _l("the subscription is not paused"),
+    "not_cancelled": _l("the subscription is not cancelled"),
+    "nothing_to_skip": _l("no order can still be skipped"),
+    "concurrent_change": _l("the subscription had changed meanwhile"),
+    "invalid_address": _l("the address was not valid"),
+    "card_declined": _l("the card was declined"),
+    "card_setup_failed": _l("the card could not be saved"),
+    "insufficient_funds": _l("not enough funds"),
+    "expired_card": _l("the card has expired"),
+    "invalid_credentials": _l("wrong password"),
+}
+
+
+def refusal_text(code: str | None) -> str:
+    if not code:
+        return ""
+    label = REFUSALS.get(code)
+    return str(label) if label else str(_l("refused"))
 
 
 def country_name(code: str) -> str:

@@ -6,7 +6,7 @@ import re
 import uuid
 from urllib.parse import urlsplit
 
-from flask import Flask, g, request
+from flask import Flask, g, redirect, request, url_for
 from werkzeug.routing import IntegerConverter
 
 from portal.models.types import MAX_ID
@@ -85,6 +85,13 @@ def register_url_converters(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    # Browsers ask for /favicon.ico whatever the page links to; the icon is one static SVG.
+    app.add_url_rule(
+        "/favicon.ico",
+        endpoint="favicon",
+        view_func=lambda: redirect(url_for("static", filename="img/favicon.svg"), 301),
+    )
+
     @app.before_request
     def assign_request_id() -> None:
         incoming = request.headers.get("X-Request-ID", "")

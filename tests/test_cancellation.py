@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -177,6 +178,13 @@ def test_cancel_when_the_paid_period_ends_then_keep(app, client_in, sub):
     declined = _post_offer(client_in, response, decline=True)
     page = client_in.get(declined.location).text
     assert "When the period already paid ends, on Jan 17, 2030" in page
+    # The last step shows what each choice does to the upcoming orders, recording nothing.
+    table = page[page.index("What each choice changes") : page.index("confirm-form")]
+    rows = re.findall(r'<tr><th scope="row">([^<]+)</th><td>([^<]+)</td><td>(\d+)</td></tr>', table)
+    assert rows == [
+        ("Now (orders already being prepared still arrive)", "None", "3"),
+        ("When the period already paid ends, on Jan 17, 2030", "None", "3"),
+    ]
     done = _confirm(client_in, declined.location, "period_end")
     assert done.status_code == 302
     ending = _subscription(app, sub)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -26,7 +27,7 @@ from portal.models import (
 )
 from portal.services import inbox, response_times, subscriptions
 from tests import factories
-from tests.helpers import TODAY, csrf_token, form_fields, sign_in_customer, sign_in_staff
+from tests.helpers import TODAY, csrf_token, form_fields, run_action, sign_in_customer, sign_in_staff
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 
@@ -324,22 +325,22 @@ def test_acting_on_behalf_uses_the_same_services(app, client, customer_sub, agen
     case_id = _case(app).id
     console = app.test_client()
     sign_in_staff(console, "agent@staff.example")
-    page = console.get(f"/console/cases/{case_id}")
-    done = console.post(
-        f"/console/cases/{case_id}/act",
-        data={**form_fields(page.text, "act-form"), "subscription_id": customer_sub, "action": "pause"},
-    )
+    page = console.get(f"/console/cases/{case_id}").text
+    pause = f"/console/cases/{case_id}/subscriptions/{customer_sub}/pause"
+    assert f'href="{pause}"' in page
+    preview, done = run_action(console, pause, {"length": "2"})
+    assert "What changes" in preview.text and "Skip 2 deliveries" in console.get(pause).text
     assert done.status_code == 302
     with app.app_context():
         assert db.session.get(Subscription, customer_sub).status is SubscriptionStatus.PAUSED
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "subscription.pause"))
         assert (event.actor_type.value, event.actor_label) == ("staff", "agent@staff.example")
-    refused = console.post(
-        f"/console/cases/{case_id}/act",
-        data={**form_fields(page.text, "act-form"), "subscription_id": customer_sub, "action": "pause"},
-    )
+    # The same confirm again: the subscription changed since that page, so it is refused, clearly.
+    stale = console.post(pause, data=form_fields(preview.text, "actions-row"))
+    assert stale.status_code == 409 and "changed meanwhile" in stale.text
+    refused = console.post(pause, data={**form_fields(console.get(pause).text, "action-form"), "length": "1"})
     assert refused.status_code == 422 and "not active" in refused.text
-    assert "Paused the subscription" in client.get("/activity").text
+    assert "Paused" in client.get("/activity").text
 
 
 def test_credit_limit_and_manager_approval(app, client, customer_sub, agent):
@@ -370,7 +371,9 @@ def test_credit_limit_and_manager_approval(app, client, customer_sub, agent):
     manager = app.test_client()
     sign_in_staff(manager, "boss@staff.example")
     approvals = manager.get("/console/approvals")
-    assert "very late" in approvals.text
+    # Who asked, for whom, on which case, how much, why and when.
+    for shown in ("agent person", "Hana Help", f"#{case_id} Late again", "€10.00", "very late", "1/7/30"):
+        assert shown in approvals.text, shown
     with app.app_context():
         pending_id = db.session.scalar(select(CreditRequest.id).where(CreditRequest.status == "pending"))
     manager.post(
@@ -384,6 +387,8 @@ def test_credit_limit_and_manager_approval(app, client, customer_sub, agent):
     assert again.status_code == 400
     with app.app_context():
         assert sum(db.session.scalars(select(CreditEntry.amount_minor))) == 2500
+    # The agent who asked reads the outcome on the case.
+    assert "Credit of €10.00 (very late) approved by manager person." in console.get(f"/console/cases/{case_id}").text
     report = manager.get("/console/reports/credits").text
     assert "€25.00" in report and "agent person" in report
 
@@ -405,10 +410,8 @@ def test_swap_and_address_on_behalf(app, client, customer_sub, agent):
     console = app.test_client()
     sign_in_staff(console, "agent@staff.example")
     page = console.get(f"/console/cases/{case_id}")
-    swapped = console.post(
-        f"/console/cases/{case_id}/swap",
-        data={**form_fields(page.text, "swap-form"), "item_id": item_id, "variant_id": bigger_id, "quantity": 1},
-    )
+    swap = f"/console/cases/{case_id}/subscriptions/{customer_sub}/swap"
+    _, swapped = run_action(console, swap, {"item_id": item_id, "variant_id": bigger_id, "quantity": 1})
     assert swapped.status_code == 302
     fields = form_fields(page.text, "address-form")
     bad = console.post(
@@ -499,19 +502,13 @@ def test_refund_skip_and_cancel_on_behalf(app, due, agent):
         data={**form_fields(page.text, "refund-form"), "order_id": paid, "amount": "3.50", "reason": "torn bag"},
     )
     assert refunded.status_code == 302
-    act = form_fields(page.text, "act-form")
-    assert (
-        console.post(
-            f"/console/cases/{case_id}/act", data={**act, "subscription_id": sub_id, "action": "skip_next"}
-        ).status_code
-        == 302
-    )
-    assert (
-        console.post(
-            f"/console/cases/{case_id}/act", data={**act, "subscription_id": sub_id, "action": "cancel"}
-        ).status_code
-        == 302
-    )
+    skip = re.search(rf"/console/cases/{case_id}/subscriptions/{sub_id}/orders/\d+/skip", page.text).group(0)
+    assert run_action(console, skip)[1].status_code == 302
+    cancel = f"/console/cases/{case_id}/subscriptions/{sub_id}/cancel"
+    fields = {**form_fields(console.get(cancel).text, "cancel-form"), "reason": "too_expensive", "mode": "now"}
+    preview = console.post(cancel, data=fields)
+    assert preview.status_code == 200 and "What changes" in preview.text
+    assert console.post(cancel, data=form_fields(preview.text, "actions-row")).status_code == 302
     with app.app_context():
         assert db.session.scalar(select(Payment.refunded_minor)) == 350
         assert db.session.get(Subscription, sub_id).status is SubscriptionStatus.CANCELLED

@@ -53,8 +53,9 @@ def test_quantity_limit_is_the_same_for_subscriber_and_agent(app, client, subscr
         case_id = case.id
     console = app.test_client()
     sign_in_staff(console, "quantity-agent@staff.example")
-    fields = form_fields(console.get(f"/console/cases/{case_id}").text, "swap-form")
-    refused = console.post(f"/console/cases/{case_id}/swap", data={**fields, "quantity": str(MAX_QUANTITY + 1)})
+    swap = f"/console/cases/{case_id}/subscriptions/{subscriber}/swap"
+    fields = form_fields(console.get(swap).text, "action-form")
+    refused = console.post(swap, data={**fields, "quantity": str(MAX_QUANTITY + 1)})
     assert refused.status_code == 400
     with app.app_context():
         assert db.session.get(Subscription, subscriber).items[0].quantity == 1

@@ -360,8 +360,11 @@ def test_activity_page_shows_who_did_what(app, signed_in, sub, calendar):
     calendar.move_to(date(2030, 3, 1))
     app.test_cli_runner().invoke(args=["jobs", "run", "auto-resume"])
     sign_in_customer(app, signed_in, "sub@example.com")  # two months on, the old session has expired
+    with app.app_context():
+        product = _sub(app, sub).items[0].variant.product.name
     page = signed_in.get("/activity").text
-    assert "Paused the subscription" in page and "Resumed the subscription as planned" in page
+    assert f"Paused {product} until Jan 31, 2030" in page
+    assert f"{product} resumed as planned; next order on Mar 1, 2030" in page
     assert "You" in page and "Automatically" in page
 
 

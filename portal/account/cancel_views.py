@@ -6,10 +6,10 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal import action_flow
 from portal.access import current_actor, customer_required
 from portal.account.forms import ActionForm, CancelConfirmForm, CancelOfferForm, CancelReasonForm
 from portal.account.views import bp
-from portal.formatting import LazyDate
 from portal.forms import show_error
 from portal.services import account, cancel_reasons, cancellation, help_answers, policy
 from portal.services.errors import ConcurrentChange, DomainError
@@ -97,14 +97,6 @@ def cancel_offers(subscription_id: int, attempt_id: int):
     )
 
 
-def _mode_label(mode: str, ends_on) -> str:
-    if mode == "now":
-        return _("Now (orders already being prepared still arrive)")
-    if mode == "period_end":
-        return _("When the period already paid ends, on %(date)s", date=LazyDate(ends_on))
-    return _("On a date I choose")
-
-
 @bp.route("/subscriptions/<int:subscription_id>/cancel/<int:attempt_id>/confirm", methods=["GET", "POST"])
 @customer_required
 def cancel_confirm(subscription_id: int, attempt_id: int):
@@ -112,7 +104,9 @@ def cancel_confirm(subscription_id: int, attempt_id: int):
     if attempt.step.value != "confirm":
         return _restart(subscription, cancellation.StepError())
     form = CancelConfirmForm()
-    form.mode.choices = [(mode, _mode_label(mode, ends_on)) for mode, ends_on in cancellation.end_choices(subscription)]
+    form.mode.choices = [
+        (mode, action_flow.cancel_mode_label(mode, ends_on)) for mode, ends_on in cancellation.end_choices(subscription)
+    ]
     status = 200
     if form.validate_on_submit():
         try:
@@ -130,7 +124,12 @@ def cancel_confirm(subscription_id: int, attempt_id: int):
         status = 400
     else:
         form.version.data = subscription.version
-    return render_template("account/cancel_confirm.html", subscription=subscription, form=form), status
+    return render_template(
+        "account/cancel_confirm.html",
+        subscription=subscription,
+        form=form,
+        end_impacts=cancellation.end_impacts(subscription),
+    ), status
 
 
 @bp.route("/subscriptions/<int:subscription_id>/cancel/<int:attempt_id>/done")

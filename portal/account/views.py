@@ -28,7 +28,7 @@ from portal.extensions import limiter
 from portal.formatting import language_names
 from portal.forms import show_error, show_field_errors
 from portal.i18n import country_name
-from portal.services import account, addresses, customers, profile, subscriptions
+from portal.services import account, addresses, customers, history, payments, profile, subscriptions
 from portal.services.errors import DomainError, InvalidCredentials, InvalidToken
 from portal.web import request_id, safe_next
 
@@ -47,6 +47,7 @@ def subscription_page(subscription, status: int = 200, error: str | None = None)
         subscription=subscription,
         upcoming=subscriptions.upcoming(subscription),
         orders=account.subscription_history(subscription),
+        credit_minor=payments.balance(subscription.customer_id, subscription.currency),
         error=error,
     ), status
 
@@ -237,7 +238,7 @@ def password():
 @bp.route("/activity")
 @customer_required
 def activity():
-    return render_template("account/activity.html", events=account.recent_activity(current_user.customer.id, limit=200))
+    return render_template("account/activity.html", events=history.for_subscriber(current_user.customer.id))
 
 
 @bp.route("/language", methods=["POST"])

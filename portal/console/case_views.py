@@ -2,43 +2,48 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal import action_flow
 from portal.access import current_actor, staff_required
 from portal.auth.forms import ConfirmForm
+from portal.console import context
 from portal.console.forms import (
-    ActOnBehalfForm,
     AddressOnBehalfForm,
     AssignForm,
+    CancelOnBehalfForm,
     CreditForm,
     NoteForm,
     QueueFilterForm,
     RefundForm,
     ReplyForm,
     StatusForm,
-    SwapOnBehalfForm,
 )
 from portal.console.views import bp
-from portal.formatting import money
-from portal.i18n import ACTION_TITLES, country_name, status_label
+from portal.formatting import LazyDate
+from portal.i18n import action_label, channel_label, country_name, status_label
 from portal.models import CaseStatus, Channel, OrderStatus, StaffRole
 from portal.services import (
     account,
-    actions,
     addresses,
     agent_actions,
+    cancel_reasons,
+    cancellation,
     credits,
     customers,
+    handoff,
+    history,
     inbox,
     payments,
+    policy,
     response_times,
     saved_replies,
     subscriptions,
 )
 from portal.services import staff as staff_service
-from portal.services.errors import DomainError, NotFound
+from portal.services.errors import ConcurrentChange, DomainError, NotFound
 from portal.web import request_id
 
 
@@ -47,11 +52,10 @@ from portal.web import request_id
 def queue():
     form = QueueFilterForm(request.args)
     form.status.choices = [("open", _("Open")), ("", _("All"))] + [(s.value, status_label(s)) for s in CaseStatus]
-    form.channel.choices = [("", _("All"))] + [
-        (c.value, c.value.upper() if c is Channel.SMS else c.value.capitalize()) for c in Channel
-    ]
+    form.channel.choices = [("", _("All"))] + [(c.value, channel_label(c)) for c in Channel]
+    staff = staff_service.list_staff()
     form.assignee.choices = [("", _("Anyone")), ("me", _("Me")), ("none", _("Nobody"))] + [
-        (str(s.id), s.name) for s in staff_service.list_staff()
+        (str(s.id), s.name) for s in staff
     ]
     filters = inbox.QueueFilter(
         status=form.status.data if "status" in request.args else "open",
@@ -64,6 +68,8 @@ def queue():
         form=form,
         rows=inbox.queue(current_user.staff, filters),
         target_hours=response_times.first_response_target_hours(),
+        staff_names={s.id: s.name for s in staff},
+        topics=handoff.ISSUE_TYPES,
     )
 
 
@@ -77,52 +83,31 @@ def _case_page(case, status: int = 200, **forms):
     status_form.status.choices = [(s.value, status_label(s)) for s in CaseStatus]
     assign_form = AssignForm(formdata=None, assignee=case.assignee_id or 0)
     assign_form.assignee.choices = [(0, _("Nobody"))] + [(s.id, s.name) for s in staff_service.list_staff() if s.active]
-    act_form = refund_form = swap_form = address_form = None
+    view = refund_form = address_form = None
     if customer is not None:
-        owned = account.subscriptions_of(customer)
-        swap_form, address_form = _swap_form(owned, formdata=None), _address_form(owned, formdata=None)
-        act_form = ActOnBehalfForm(formdata=None)
-        act_form.subscription_id.choices = [
-            (s.id, f"#{s.id} {s.items[0].variant.product.name} ({status_label(s.status)})") for s in owned
-        ]
-        act_form.action.choices = [
-            (key, str(ACTION_TITLES.get(action, _("Cancel subscription") if action == "cancel" else action)))
-            for key, (action, _p) in agent_actions.ON_BEHALF.items()
-        ]
-        paid = [o for o in account.recent_past_orders(customer) if o.status is OrderStatus.PAID]
+        view = account.dashboard(customer)
+        address_form = forms.get("address_form") or _address_form(view.subscriptions, formdata=None)
+        paid = [o for o in view.past_orders if o.status is OrderStatus.PAID]
         refund_form = forms.get("refund_form") or RefundForm(formdata=None)
-        refund_form.order_id.choices = [(o.id, f"#{o.id} · {o.scheduled_for.isoformat()}") for o in paid]
+        refund_form.order_id.choices = [(o.id, f"#{o.id} · {LazyDate(o.scheduled_for)}") for o in paid]
     return render_template(
         "console/case.html",
         case=case,
         customer=customer,
+        view=view,
+        snap=context.present(case.snapshot),
         clock=response_times.response_clock(case),
         history=inbox.customer_history(case),
-        activity=account.recent_activity(customer.id) if customer else [],
+        activity=history.for_staff(customer.id, limit=15) if customer else [],
+        topic=handoff.ISSUE_TYPES.get(case.issue_type, case.issue_type),
         reply_form=reply_form,
         note_form=forms.get("note_form") or NoteForm(formdata=None),
         status_form=status_form,
         assign_form=assign_form,
         credit_form=forms.get("credit_form") or CreditForm(formdata=None),
-        act_form=act_form,
         refund_form=refund_form,
-        swap_form=swap_form,
         address_form=address_form,
     ), status
-
-
-def _swap_form(owned, formdata):
-    """owned: the customer's subscriptions; formdata: the posted form, or None for an empty one."""
-    form = SwapOnBehalfForm(formdata=formdata)
-    live = [s for s in owned if s.status.value != "cancelled"]
-    form.item_id.choices = [
-        (item.id, f"#{s.id} {item.quantity} × {item.variant.display_name}") for s in live for item in s.items
-    ]
-    choices = {}
-    for variants in subscriptions.swap_choices_of(live).values():
-        choices.update({v.id: f"{v.display_name} · {money(v.price_minor, v.currency)}" for v in variants})
-    form.variant_id.choices = sorted(choices.items())
-    return form
 
 
 def _address_form(owned, formdata):
@@ -226,61 +211,110 @@ def credit(case_id: int):
     return _case_page(case, 400, credit_form=form)
 
 
-@bp.route("/cases/<int:case_id>/act", methods=["POST"])
-@staff_required(StaffRole.AGENT)
-def act(case_id: int):
-    case = inbox.get_case(case_id)
-    if case.customer_id is None:
-        return _case_page(case, 404)
-    customer = customers.get_customer(case.customer_id)
-    form = ActOnBehalfForm()
-    form.subscription_id.choices = [(s.id, "") for s in customer.subscriptions]
-    form.action.choices = [(key, key) for key in agent_actions.ON_BEHALF]
-    if not form.validate_on_submit():
-        return _case_page(case, 400)
-    subscription = account.get_subscription(customer, form.subscription_id.data)
-    try:
-        agent_actions.act(current_actor(), subscription, form.action.data)
-    except DomainError as error:
-        flash(error.message, "error")
-        return _case_page(case, error.status)
-    flash(_("Done for the customer; they have been emailed."), "success")
-    return _back(case)
-
-
 def _customer_of(case):
     if case.customer_id is None:
         raise NotFound()
     return customers.get_customer(case.customer_id)
 
 
-@bp.route("/cases/<int:case_id>/swap", methods=["POST"])
-@staff_required(StaffRole.AGENT)
-def swap(case_id: int):
+def _case_subscription(case_id: int, subscription_id: int):
     case = inbox.get_case(case_id)
-    customer = _customer_of(case)
-    owned = account.subscriptions_of(customer)
-    form = _swap_form(owned, request.form)
-    if not form.validate_on_submit():
-        return _case_page(case, 400)
-    subscription = next((s for s in owned if any(i.id == form.item_id.data for i in s.items)), None)
-    if subscription is None:
-        raise NotFound()
-    try:
-        actions.perform(
-            current_actor(),
-            subscription,
-            "swap",
-            subscription.version,
-            item_id=form.item_id.data,
-            variant_id=form.variant_id.data,
-            quantity=form.quantity.data,
-        )
-    except DomainError as error:
-        flash(error.message, "error")
-        return _case_page(case, error.status)
+    return case, account.get_subscription(_customer_of(case), subscription_id)
+
+
+@bp.route("/cases/<int:case_id>/subscriptions/<int:subscription_id>/<action>", methods=["GET", "POST"])
+@staff_required(StaffRole.AGENT)
+def act_for(case_id: int, subscription_id: int, action: str):
+    """Any self-serve action for the customer: the portal's form, choices and preview."""
+    if action not in action_flow.ACTION_FORMS:
+        abort(404)
+    case, subscription = _case_subscription(case_id, subscription_id)
+    return _run_for(case, subscription, action, {})
+
+
+@bp.route(
+    "/cases/<int:case_id>/subscriptions/<int:subscription_id>/orders/<int:order_id>/<any(skip, unskip):action>",
+    methods=["GET", "POST"],
+)
+@staff_required(StaffRole.AGENT)
+def act_on_order(case_id: int, subscription_id: int, order_id: int, action: str):
+    case, subscription = _case_subscription(case_id, subscription_id)
+    return _run_for(case, subscription, action, {"order_id": order_id})
+
+
+def _stale(case, error: DomainError):
+    """As in the portal: the change is refused and the agent sees the subscription as it is now."""
+    flash(error.message, "error")
+    return _case_page(case, error.status)
+
+
+def _done(case):
     flash(_("Done for the customer; they have been emailed."), "success")
     return _back(case)
+
+
+def _run_for(case, subscription, action: str, fixed_params: dict):
+    form = action_flow.form_for(subscription, action)
+    step = action_flow.run(current_actor(), subscription, action, form, fixed_params)
+    if step.kind == "stale":
+        return _stale(case, step.error)
+    if step.kind == "done":
+        return _done(case)
+    return render_template(
+        "console/action.html",
+        case=case,
+        subscription=subscription,
+        action=action,
+        title=action_label(action) if action in action_flow.ORDER_ACTIONS else None,
+        form=step.form,
+        has_fields=step.has_fields,
+        bounds=subscriptions.reschedule_bounds() if action == "reschedule" else None,
+        impact=step.impact,
+        refusal=step.error.message if step.error else None,
+    ), step.status
+
+
+@bp.route("/cases/<int:case_id>/subscriptions/<int:subscription_id>/cancel", methods=["GET", "POST"])
+@staff_required(StaffRole.AGENT)
+def cancel_for(case_id: int, subscription_id: int):
+    """The customer's reason, when it ends (the subscriber's choices), a preview, then confirm."""
+    case, subscription = _case_subscription(case_id, subscription_id)
+    form = CancelOnBehalfForm()
+    optional = [("", _("Not given"))] if policy.get().simple_cancellation else []
+    form.reason.choices = optional + [(r.code, r.label) for r in cancel_reasons.reasons()]
+    form.mode.choices = [
+        (mode, action_flow.cancel_mode_label(mode, ends_on)) for mode, ends_on in cancellation.end_choices(subscription)
+    ]
+    page = {"case": case, "subscription": subscription, "form": form, "impact": None, "refusal": None}
+    if request.method == "GET":
+        form.version.data = subscription.version
+        return render_template("console/cancel.html", **page)
+    if not form.validate_on_submit():
+        if form.version.errors:
+            return _stale(case, ConcurrentChange())
+        return render_template("console/cancel.html", **page), 400
+    try:
+        if form.step.data == "confirm":
+            agent_actions.cancel(
+                current_actor(),
+                subscription,
+                form.version.data,
+                reason_code=form.reason.data or None,
+                details=form.details.data or "",
+                mode=form.mode.data,
+                on_date=form.on_date.data,
+            )
+            return _done(case)
+        page["impact"] = subscriptions.preview(
+            current_actor(), subscription, "cancel", mode=form.mode.data, on_date=form.on_date.data
+        )
+    except ConcurrentChange as error:
+        return _stale(case, error)
+    except DomainError as error:
+        page["refusal"] = error.message
+        return render_template("console/cancel.html", **page), error.status
+    form.step.data = "confirm"
+    return render_template("console/cancel.html", **page)
 
 
 @bp.route("/cases/<int:case_id>/address", methods=["POST"])
@@ -290,13 +324,13 @@ def address(case_id: int):
     customer = _customer_of(case)
     form = _address_form(account.subscriptions_of(customer), request.form)
     if not form.validate_on_submit():
-        return _case_page(case, 400)
+        return _case_page(case, 400, address_form=form)
     data = form.address_input()
     try:
         addresses.change_shipping_address(current_actor(), customer, data, form.subscription_id.data or None)
     except addresses.InvalidAddress as error:
         flash(" ".join(str(message) for message in error.errors.values()), "error")
-        return _case_page(case, 400)
+        return _case_page(case, 400, address_form=form)
     except DomainError as error:
         flash(error.message, "error")
         return _case_page(case, error.status)

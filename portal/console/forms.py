@@ -1,6 +1,7 @@
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    HiddenField,
     PasswordField,
     SearchField,
     SelectField,
@@ -9,7 +10,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
-from portal.forms import AddressFields, MoneyField, new_password_validators, quantity_field
+from portal.account.forms import CancelConfirmForm
+from portal.forms import AddressFields, MoneyField, new_password_validators
 from portal.services.credits import MAX_CREDIT_MINOR
 from portal.services.payments import REASON_MAX_LENGTH
 from portal.text import lazy_text as _l
@@ -70,11 +72,6 @@ class CreditForm(FlaskForm):
     reason = StringField(_l("Reason"), validators=[InputRequired(_l("Enter a reason.")), Length(max=REASON_MAX_LENGTH)])
 
 
-class ActOnBehalfForm(FlaskForm):
-    subscription_id = SelectField(_l("Subscription"), coerce=int)
-    action = SelectField(_l("Action"))
-
-
 class RefundForm(FlaskForm):
     order_id = SelectField(_l("Paid order"), coerce=int)
     # In the chosen order's currency (the view sets it); the service caps it at what was paid.
@@ -82,10 +79,12 @@ class RefundForm(FlaskForm):
     reason = StringField(_l("Reason"), validators=[InputRequired(_l("Enter a reason.")), Length(max=300)])
 
 
-class SwapOnBehalfForm(FlaskForm):
-    item_id = SelectField(_l("Item"), coerce=int)
-    variant_id = SelectField(_l("Change to"), coerce=int)
-    quantity = quantity_field()
+class CancelOnBehalfForm(CancelConfirmForm):
+    """The subscriber's last cancel step, with the reason they gave the agent."""
+
+    reason = SelectField(_l("Reason the customer gave"), validators=[Optional()])
+    details = TextAreaField(_l("In their words (optional)"), validators=[Length(max=2000)])
+    step = HiddenField(default="preview")
 
 
 class AddressOnBehalfForm(AddressFields, FlaskForm):

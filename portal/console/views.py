@@ -10,7 +10,7 @@ from portal.access import staff_required
 from portal.console.forms import ChangePasswordForm, CustomerSearchForm
 from portal.forms import show_error
 from portal.models import StaffRole
-from portal.services import account, customers
+from portal.services import account, customers, history
 from portal.services import staff as staff_service
 from portal.services.errors import InvalidCredentials
 from portal.web import request_id
@@ -34,7 +34,7 @@ def customer(customer_id: int):
     return render_template(
         "console/customer.html",
         view=account.dashboard(found),
-        activity=account.recent_activity(found.id),
+        activity=history.for_staff(found.id),
     )
 
 

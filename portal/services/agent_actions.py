@@ -1,29 +1,34 @@
-"""What an agent can do for a customer from a case, through the same services as the portal."""
+"""What an agent does for a customer from a case that the subscriber's pages do in several steps.
+
+Every other action on behalf goes through the same `actions.perform` as the portal (with the
+portal's forms and preview, `portal.action_flow`); cancelling is the subscriber's cancel flow
+run at once: the reason the customer gave the agent, no offers (the agent made them in person),
+and the end they chose."""
 
 from __future__ import annotations
 
-from portal.models import Subscription
-from portal.services import actions, subscriptions
+from datetime import date
+
+from portal.models import AttemptStep, Subscription
+from portal.services import cancellation
 from portal.services.actors import Actor
-from portal.services.subscriptions import PolicyRefusal
-from portal.text import lazy_text as _l
-
-# Each choice: the subscription action it applies and its fixed parameters.
-ON_BEHALF: dict[str, tuple[str, dict]] = {
-    "skip_next": ("skip", {}),
-    "pause": ("pause", {"cycles": 1}),
-    "resume": ("resume", {}),
-    "order_now": ("order_now", {}),
-    "cancel": ("cancel", {"mode": "now"}),
-    "reactivate": ("reactivate", {}),
-}
+from portal.services.subscriptions.schedule import Impact
+from portal.services.uow import transactional
 
 
-def act(actor: Actor, subscription: Subscription, choice: str) -> actions.ActionResult:
-    action, params = ON_BEHALF[choice]
-    if action == "skip":
-        order = subscriptions.next_skippable(subscription)
-        if order is None:
-            raise PolicyRefusal(_l("There is no order that can still be skipped."), code="nothing_to_skip")
-        params = {"order_id": order.id}
-    return actions.perform(actor, subscription, action, subscription.version, **params)
+@transactional
+def cancel(
+    actor: Actor,
+    subscription: Subscription,
+    expected_version: int,
+    *,
+    reason_code: str | None,
+    details: str,
+    mode: str,
+    on_date: date | None,
+) -> Impact:
+    """One transaction: the attempt with its reason, offers passed over, the cancel applied."""
+    attempt = cancellation.start(actor, subscription, reason_code, details)
+    if attempt.step is AttemptStep.OFFERS:
+        cancellation.decline_offers(actor, attempt)
+    return cancellation.confirm(actor, attempt, subscription, mode, on_date, expected_version)

@@ -300,6 +300,32 @@ def end_choices(subscription: Subscription) -> list[tuple[str, date | None]]:
     return [(mode, ends.get(mode)) for mode in subscriptions.CANCEL_MODES if mode != "period_end" or ends["period_end"]]
 
 
+@dataclass(frozen=True)
+class EndImpact:
+    """What one way of cancelling does to the upcoming orders, for the last step's table."""
+
+    mode: str
+    ends_on: date | None
+    still_delivered: tuple[date, ...]
+    dropped: int
+
+
+def end_impacts(subscription: Subscription) -> list[EndImpact]:
+    """For each choice with a known end (not "on a date I choose"), its effect, previewed by the
+    rules (recording nothing)."""
+    found = []
+    for mode, _ends in end_choices(subscription):
+        if mode == "date":
+            continue
+        impact = subscriptions.try_preview(subscription, "cancel", mode=mode, on_date=None)
+        if impact is None:
+            continue
+        kept = tuple(o.scheduled_for for o in impact.orders_after if not o.skipped)
+        planned = [o.scheduled_for for o in impact.orders_before if not o.skipped]
+        found.append(EndImpact(mode, impact.ends_after, kept, sum(1 for day in planned if day not in kept)))
+    return found
+
+
 @transactional
 def confirm(
     actor: Actor,

@@ -8,10 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import Case, CreditRequest, CreditStatus, Customer, StaffRole, StaffUser, utcnow
+from portal.formatting import LazyMoney
+from portal.models import Case, CaseMessage, CreditRequest, CreditStatus, Customer, StaffRole, StaffUser, utcnow
 from portal.services import audit, policy
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound, PermissionDenied
@@ -71,10 +73,45 @@ def request_credit(
     return request
 
 
-def pending() -> list[CreditRequest]:
-    return list(
-        db.session.scalars(
-            select(CreditRequest).where(CreditRequest.status == CreditStatus.PENDING).order_by(CreditRequest.created_at)
+@dataclass(frozen=True)
+class PendingCredit:
+    """A request as the approving manager needs it: who asked, for whom, on which case."""
+
+    request: CreditRequest
+    requester: str
+    customer_name: str
+    case_subject: str
+
+
+def pending() -> list[PendingCredit]:
+    rows = db.session.execute(
+        select(CreditRequest, StaffUser.name, Customer.name, Case.subject)
+        .join(StaffUser, StaffUser.id == CreditRequest.requested_by)
+        .join(Customer, Customer.id == CreditRequest.customer_id)
+        .join(Case, Case.id == CreditRequest.case_id)
+        .where(CreditRequest.status == CreditStatus.PENDING)
+        .order_by(CreditRequest.created_at)
+    )
+    return [PendingCredit(*row) for row in rows]
+
+
+def _note_outcome(manager: StaffUser, request: CreditRequest, approve: bool) -> None:
+    """The agent who asked reads the outcome on the case they asked from. Written in the shop's
+    language: a note is stored text, and a decision may come from outside any request."""
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        body = str(
+            _l(
+                "Credit of %(amount)s (%(reason)s) %(outcome)s by %(manager)s.",
+                amount=LazyMoney(request.amount_minor, request.currency),
+                reason=request.reason,
+                outcome=_l("approved") if approve else _l("rejected"),
+                manager=manager.name,
+            )
+        )
+    case = db.session.get(Case, request.case_id)
+    db.session.add(
+        CaseMessage(
+            case_id=case.id, author="staff", staff_id=manager.id, channel=case.channel, internal=True, body=body
         )
     )
 
@@ -99,6 +136,7 @@ def decide(manager: StaffUser, credit_request_id: int, approve: bool, request_id
         customer_id=request.customer_id,
         after={"approved": approve, "amount_minor": request.amount_minor},
     )
+    _note_outcome(manager, request, approve)
     if approve:
         add_credit(
             actor,

@@ -113,6 +113,8 @@ def snapshot(customer: Customer, source_page: str | None, attempt: CancelAttempt
                 "action": e.action,
                 "error_code": e.error_code,
                 "step": (e.after or {}).get("step"),
+                # What was asked for (a date, a length), so the agent reads the attempt in words.
+                "params": {key: value for key, value in (e.after or {}).items() if key != "step"},
             }
             for e in events
             if e.outcome is Outcome.FAILURE

@@ -83,13 +83,17 @@ def _record_refusal(
 
 
 @transactional
-def preview(actor: Actor, subscription: Subscription, action: str, **params) -> Impact:
-    """What the action would change. A refusal is recorded (step: preview): support sees it."""
+def preview(actor: Actor, subscription: Subscription, action: str, *, offered: bool = True, **params) -> Impact:
+    """What the action would change. A refusal is recorded (step: preview): support sees it.
+    `offered=False` is a page opened for an action the subscription does not offer now (an old
+    tab or link, "order now" on a paused subscription): refused all the same, but merely
+    opening it is not an attempt."""
     ctx = storage.context()
     try:
         before, after = _plan_change(subscription, action, params, ctx)
     except PolicyRefusal as error:
-        _record_refusal(actor, (subscription.id, subscription.customer_id), action, "preview", error, params)
+        if offered:
+            _record_refusal(actor, (subscription.id, subscription.customer_id), action, "preview", error, params)
         raise
     return impact(before, after)
 
