@@ -87,8 +87,9 @@ def register_blueprints(app: Flask) -> None:
     from portal.auth.views import bp as auth_bp
     from portal.console import case_views  # noqa: F401  (routes join the console blueprint)
     from portal.console.views import bp as console_bp
+    from portal.outreach.views import bp as outreach_bp
 
-    for blueprint in (auth_bp, account_bp, console_bp, admin_bp, api_bp):
+    for blueprint in (auth_bp, account_bp, console_bp, admin_bp, api_bp, outreach_bp):
         app.register_blueprint(blueprint)
     if app.config["DEV_MAIL_PAGE"]:
         from portal.dev.views import bp as dev_bp

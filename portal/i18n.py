@@ -66,6 +66,7 @@ ACTION_LABELS = {
     "subscription.discount": _l("Received a discount"),
     "subscription.payment_pause": _l("Paused because payments kept failing"),
     "subscription.payment_cancel": _l("Cancelled because payments kept failing"),
+    "subscription.price_change": _l("The price changed"),
     "payment.succeeded": _l("Payment received"),
     "payment.failed": _l("Payment failed"),
     "payment.card_added": _l("Added a card"),

@@ -30,10 +30,13 @@ def recipient_locale(customer: Customer | None) -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def queue_email(kind: str, to_address: str, locale: str, **context) -> OutboxEmail:
+def queue_email(
+    kind: str, to_address: str, locale: str, *, unsubscribe_url: str | None = None, **context
+) -> OutboxEmail:
     """Render `emails/<kind>.txt` (and `.html` if there is one) in the recipient's language.
 
     Each text template sets `subject` at top level, so subject and body are translated together.
+    An optional message gives its `unsubscribe_url`, sent as one-click unsubscribe headers.
     """
     context.setdefault("merchant_name", current_app.config["MERCHANT_NAME"])
     with force_locale(locale):
@@ -45,7 +48,13 @@ def queue_email(kind: str, to_address: str, locale: str, **context) -> OutboxEma
         html_template = current_app.jinja_env.select_template([f"emails/{kind}.html", "emails/_text_as_html.html"])
         body_html = render_template(html_template, subject=subject, body_text=body_text, **context)
     email = OutboxEmail(
-        kind=kind, to_address=to_address, locale=locale, subject=subject[:300], body_text=body_text, body_html=body_html
+        kind=kind,
+        to_address=to_address,
+        locale=locale,
+        subject=subject[:300],
+        body_text=body_text,
+        body_html=body_html,
+        unsubscribe_url=unsubscribe_url,
     )
     db.session.add(email)
     return email
@@ -78,6 +87,10 @@ def _message(email: OutboxEmail) -> EmailMessage:
     message["To"] = email.to_address
     message["Subject"] = email.subject
     message["Message-ID"] = message_id(email)
+    if email.unsubscribe_url:
+        # RFC 8058: the mail client POSTs "List-Unsubscribe=One-Click" to the https address.
+        message["List-Unsubscribe"] = f"<{email.unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(email.body_text)
     if email.body_html:
         message.add_alternative(email.body_html, subtype="html")
