@@ -80,8 +80,9 @@ def register_url_converters(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal.account import action_views, cancel_views, help_views, payment_views  # noqa: F401  (routes join the account blueprint)
+    from portal.account import action_views, cancel_views, help_views, message_views, payment_views  # noqa: F401  (routes join the account blueprint)
     from portal.account.views import bp as account_bp
+    from portal.admin import message_views as admin_message_views  # noqa: F401  (routes join the admin blueprint)
     from portal.admin.views import bp as admin_bp
     from portal.api.views import bp as api_bp
     from portal.auth.views import bp as auth_bp

@@ -101,6 +101,13 @@ ACTION_TITLES = {
     "keep": _l("Keep my subscription"),
 }
 
+
+def action_title(action: str, status: SubscriptionStatus | None = None) -> str:
+    if action == "pause" and status is SubscriptionStatus.PAUSED:
+        return str(_l("Extend the pause"))
+    return str(ACTION_TITLES[action])
+
+
 ACTOR_LABELS = {
     ActorType.CUSTOMER: _l("You"),
     ActorType.STAFF: _l("Support"),

@@ -9,7 +9,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from portal.formatting import language_names, local_date, money, percent
-from portal.i18n import ACTION_TITLES, action_label, actor_label, country_name, interval_label, status_label
+from portal.i18n import action_label, action_title, actor_label, country_name, interval_label, status_label
 from portal.models import StaffRole
 from portal.services.subscriptions import available_actions
 
@@ -63,7 +63,7 @@ def register_template_helpers(app: Flask) -> None:
         interval_label=interval_label,
         action_label=action_label,
         actor_label=actor_label,
-        action_title=lambda action: str(ACTION_TITLES[action]),
+        action_title=action_title,
         case_status_label=status_label,
         available_actions=available_actions,
         staff_can=staff_can,

@@ -11,7 +11,8 @@ rerun finds the row and inserts nothing."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -311,3 +312,66 @@ def send_once(
         after={"occurrence": occurrence, "email": email.id},
     )
     return True
+
+
+# --- the merchant's preview ---------------------------------------------------------------------------
+
+
+class _SampleLinks(dict):
+    """Every link in a preview goes to the portal's home page."""
+
+    def __missing__(self, name: str) -> str:
+        return public_url("account.dashboard")
+
+
+def _sample(code: str) -> dict[str, Any]:
+    """Made-up but typical details, so a preview shows the whole message."""
+    today, currency = clock.today(), current_app.config["MERCHANT_CURRENCY"]
+    product = str(_l("House blend · 250 g"))
+    variant = SimpleNamespace(display_name=product, price_minor=1200, currency=currency)
+    card = SimpleNamespace(brand="visa", last4="4242", exp_month=today.month, exp_year=today.year)
+    order = SimpleNamespace(
+        scheduled_for=today + timedelta(days=setting("order_reminder").days_before),
+        currency=currency,
+        lines=[SimpleNamespace(quantity=2, description=product, total_minor=2400)],
+        discount_minor=360,
+        shipping_minor=0,
+        total_minor=2040,
+    )
+    if code == "order_reminder":
+        address = SimpleNamespace(
+            name="Alex Example", line1="Calle Mayor 1", line2=None, postal_code="28013", city="Madrid", country="ES"
+        )
+        return {"order": order, "credit_minor": 500, "to_pay_minor": 1540, "address": address, "card": card}
+    if code == "card_expiring":
+        return {"card": card, "expires_on": today, "order": order}
+    if code == "pause_ending":
+        subscription = SimpleNamespace(
+            items=[SimpleNamespace(quantity=2, variant=variant)], price_minor=2400, currency=currency
+        )
+        return {"subscription": subscription, "resumes_on": today + timedelta(days=7)}
+    change = SimpleNamespace(kind="price", effective_on=today + timedelta(days=30), new_price_minor=1350)
+    choice = SimpleNamespace(display_name=str(_l("Decaf · 250 g")), price_minor=1200, currency=currency)
+    return {
+        "change": change,
+        "variant": variant,
+        "item": SimpleNamespace(unit_price_minor=1200),
+        "currency": currency,
+        "choices": [choice],
+    }
+
+
+def preview(code: str, texts: dict[str, dict[str, str]], locale: str) -> notifications.RenderedEmail:
+    """The message as a subscriber would get it in `locale`, with the merchant's (unsaved) texts."""
+    current = setting(code)
+    draft = Setting(current.kind, current.enabled, current.days_before, texts)
+    return notifications.render_email(
+        code,
+        locale,
+        customer_name="Alex Example",
+        text=draft.text(locale),
+        links=_SampleLinks(),
+        preferences_url=public_url("account.profile_page"),
+        unsubscribe_url=public_url("outreach.unsubscribe", token="preview") if current.kind.optional else None,
+        **_sample(code),
+    )
