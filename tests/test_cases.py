@@ -334,11 +334,21 @@ def test_acting_on_behalf_uses_the_same_services(app, client, customer_sub, agen
         assert db.session.get(Subscription, customer_sub).status is SubscriptionStatus.PAUSED
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "subscription.pause"))
         assert (event.actor_type.value, event.actor_label) == ("staff", "agent@staff.example")
-    refused = console.post(
+    with app.app_context():
+        first_end = db.session.get(Subscription, customer_sub).paused_until
+    # Pausing a paused subscription extends the pause from its end, through the same rule.
+    extended = console.post(
         f"/console/cases/{case_id}/act",
         data={**form_fields(page.text, "act-form"), "subscription_id": customer_sub, "action": "pause"},
     )
-    assert refused.status_code == 422 and "not active" in refused.text
+    assert extended.status_code == 302
+    with app.app_context():
+        assert db.session.get(Subscription, customer_sub).paused_until > first_end
+    refused = console.post(
+        f"/console/cases/{case_id}/act",
+        data={**form_fields(page.text, "act-form"), "subscription_id": customer_sub, "action": "skip_next"},
+    )
+    assert refused.status_code == 422
     assert "Paused the subscription" in client.get("/activity").text
 
 
