@@ -84,6 +84,7 @@ ACTION_LABELS = {
     "subscription.discount": _l("Received a discount"),
     "subscription.payment_pause": _l("Paused because payments kept failing"),
     "subscription.payment_cancel": _l("Cancelled because payments kept failing"),
+    "subscription.price_change": _l("The price changed"),
     "payment.succeeded": _l("Payment received"),
     "payment.failed": _l("Payment failed"),
     "payment.card_added": _l("Added a card"),
@@ -135,6 +136,13 @@ ACTION_TITLES = {
     "update_card": _l("Update your card"),
     "open_case": _l("Open your case"),
 }
+
+
+def action_title(action: str, status: SubscriptionStatus | None = None) -> str:
+    if action == "pause" and status is SubscriptionStatus.PAUSED:
+        return str(_l("Extend the pause"))
+    return str(ACTION_TITLES[action])
+
 
 ACTOR_LABELS = {
     ActorType.CUSTOMER: _l("You"),

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from portal.services import auth, cancellation, inbox, notifications, payments, subscriptions, webhooks_out
+from portal.services import (
+    auth,
+    cancellation,
+    catalog_changes,
+    inbox,
+    notifications,
+    outreach_jobs,
+    payments,
+    subscriptions,
+    webhooks_out,
+)
 
 JOBS: dict[str, Callable[[], int]] = {
     "auto-resume": subscriptions.resume_due,
@@ -12,6 +22,11 @@ JOBS: dict[str, Callable[[], int]] = {
     "cancel-follow-up": cancellation.follow_up,
     "schedule": subscriptions.roll_forward,
     "renewals": payments.run_renewals,
+    # Proactive messages, after the schedule (so new orders are there) and before the outbox.
+    "order-reminders": outreach_jobs.order_reminders,
+    "card-notices": outreach_jobs.card_notices,
+    "pause-reminders": outreach_jobs.pause_reminders,
+    "catalog-changes": catalog_changes.run,
     # Before the outbox, so a link asked for is sent in the same round.
     "sign-in-links": auth.send_requested_links,
     "outbox": notifications.deliver_pending,

@@ -10,8 +10,8 @@ from markupsafe import Markup
 
 from portal.formatting import language_names, local_date, money, percent
 from portal.i18n import (
-    ACTION_TITLES,
     action_label,
+    action_title,
     actor_label,
     channel_label,
     country_name,
@@ -74,7 +74,7 @@ def register_template_helpers(app: Flask) -> None:
         actor_label=actor_label,
         channel_label=channel_label,
         refusal_text=refusal_text,
-        action_title=lambda action: str(ACTION_TITLES[action]),
+        action_title=action_title,
         case_status_label=status_label,
         available_actions=available_actions,
         staff_can=staff_can,

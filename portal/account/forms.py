@@ -9,15 +9,17 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TelField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, Optional
-from wtforms.widgets import HiddenInput
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from portal.forms import AddressFields, email_field, new_password_validators, quantity_field, version_field
+from portal.services import outreach
 from portal.services.policy import parse_interval
 from portal.text import lazy_text as _l
 
@@ -146,3 +148,16 @@ class HelpForm(FlaskForm):
 
 class CaseReplyForm(FlaskForm):
     body = TextAreaField(_l("Your reply"), validators=[Length(max=10000)])
+
+
+class MessagesForm(FlaskForm):
+    wanted = SelectMultipleField(
+        _l("Emails I want"), widget=ListWidget(prefix_label=False), option_widget=CheckboxInput()
+    )
+
+
+def messages_form(customer, formdata=None) -> MessagesForm:
+    """The optional messages as checkboxes, ticked as the subscriber has them (or as posted)."""
+    form = MessagesForm(prefix="messages", formdata=formdata, wanted=sorted(outreach.wanted(customer.id)))
+    form.wanted.choices = [(code, str(outreach.KINDS[code].label)) for code in outreach.OPTIONAL_KINDS]
+    return form

@@ -22,6 +22,7 @@ from portal.account.forms import (
     EmailChangeForm,
     ProfileForm,
     SetPasswordForm,
+    messages_form,
 )
 from portal.auth.forms import ConfirmForm
 from portal.extensions import limiter
@@ -150,7 +151,9 @@ def profile_page():
             return redirect(url_for("account.profile_page"))
     elif request.method == "POST":
         status = 400
-    return render_template("account/profile.html", form=form, email_form=email_form), status
+    return render_template(
+        "account/profile.html", form=form, email_form=email_form, messages_form=messages_form(current_user.customer)
+    ), status
 
 
 def _email_change_limit() -> str:
@@ -176,7 +179,12 @@ def request_email_change():
             profile.request_email_change(current_actor(), current_user.customer, email_form.email.data)
         except DomainError as error:
             status = show_error(email_form.email, error)
-            return render_template("account/profile.html", form=form, email_form=email_form), status
+            return render_template(
+                "account/profile.html",
+                form=form,
+                email_form=email_form,
+                messages_form=messages_form(current_user.customer),
+            ), status
         # The same whether or not another account uses the address (see profile.request_email_change).
         flash(
             _(
@@ -187,7 +195,9 @@ def request_email_change():
             "success",
         )
         return redirect(url_for("account.profile_page"))
-    return render_template("account/profile.html", form=form, email_form=email_form), 400
+    return render_template(
+        "account/profile.html", form=form, email_form=email_form, messages_form=messages_form(current_user.customer)
+    ), 400
 
 
 @bp.route("/profile/email/<token>", methods=["GET", "POST"])

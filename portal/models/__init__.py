@@ -32,6 +32,7 @@ from portal.models.links import (
 )
 from portal.models.orders import UPCOMING_STATUSES, Order, OrderLine, OrderStatus
 from portal.models.outbox import OutboxEmail
+from portal.models.outreach import CatalogChange, MessageOptOut, OutreachSend, OutreachSetting
 from portal.models.payments import CreditEntry, Payment, PaymentMethod, PaymentStatus
 from portal.models.policy import MerchantPolicy, ProductSwap
 from portal.models.staff import StaffRole, StaffUser
@@ -56,6 +57,7 @@ __all__ = [
     "AttemptStep",
     "CancelAttempt",
     "CancelReason",
+    "CatalogChange",
     "Case",
     "CaseMessage",
     "CaseStatus",
@@ -76,10 +78,13 @@ __all__ = [
     "LinkRequest",
     "LoginToken",
     "MerchantPolicy",
+    "MessageOptOut",
     "Order",
     "OrderLine",
     "OrderStatus",
     "OutboxEmail",
+    "OutreachSend",
+    "OutreachSetting",
     "Outcome",
     "PaymentMethod",
     "PrincipalType",

@@ -27,3 +27,5 @@ class OutboxEmail(TimestampMixin, Base):
     # Set when attempts run out; the row stays for support to see.
     gave_up_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # Optional messages carry one-click unsubscribe (RFC 8058) to this address.
+    unsubscribe_url: Mapped[str | None] = mapped_column(String(500))

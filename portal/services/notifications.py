@@ -7,6 +7,7 @@ the others."""
 from __future__ import annotations
 
 import smtplib
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import parseaddr
 
@@ -27,7 +28,14 @@ def recipient_locale(customer: Customer | None) -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def queue_email(kind: str, to_address: str, locale: str, **context) -> OutboxEmail:
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    body_text: str
+    body_html: str
+
+
+def render_email(kind: str, locale: str, **context) -> RenderedEmail:
     """Render `emails/<kind>.txt` (and `.html` if there is one) in the recipient's language.
 
     Each text template sets `subject` at top level, so subject and body are translated together.
@@ -41,8 +49,23 @@ def queue_email(kind: str, to_address: str, locale: str, **context) -> OutboxEma
         # Most emails are plain text shown as simple HTML; a few have their own HTML design.
         html_template = current_app.jinja_env.select_template([f"emails/{kind}.html", "emails/_text_as_html.html"])
         body_html = render_template(html_template, subject=subject, body_text=body_text, **context)
+    return RenderedEmail(subject, body_text, body_html)
+
+
+def queue_email(
+    kind: str, to_address: str, locale: str, *, unsubscribe_url: str | None = None, **context
+) -> OutboxEmail:
+    """Queue `render_email(kind, ...)` in the caller's unit of work. An optional message gives its
+    `unsubscribe_url`, sent as one-click unsubscribe headers."""
+    rendered = render_email(kind, locale, unsubscribe_url=unsubscribe_url, **context)
     email = OutboxEmail(
-        kind=kind, to_address=to_address, locale=locale, subject=subject[:300], body_text=body_text, body_html=body_html
+        kind=kind,
+        to_address=to_address,
+        locale=locale,
+        subject=rendered.subject[:300],
+        body_text=rendered.body_text,
+        body_html=rendered.body_html,
+        unsubscribe_url=unsubscribe_url,
     )
     db.session.add(email)
     return email
@@ -76,6 +99,10 @@ def _message(email: OutboxEmail) -> EmailMessage:
     message["To"] = email.to_address
     message["Subject"] = email.subject
     message["Message-ID"] = message_id(email)
+    if email.unsubscribe_url:
+        # RFC 8058: the mail client POSTs "List-Unsubscribe=One-Click" to the https address.
+        message["List-Unsubscribe"] = f"<{email.unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(email.body_text)
     if email.body_html:
         message.add_alternative(email.body_html, subtype="html")

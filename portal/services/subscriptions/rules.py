@@ -78,7 +78,18 @@ ALLOWED = {
         "discount",
         "address",
     ),
-    SubscriptionStatus.PAUSED: ("resume", "unskip", "frequency", "swap", "cancel", "keep", "discount", "address"),
+    # "pause" while paused extends the pause.
+    SubscriptionStatus.PAUSED: (
+        "resume",
+        "pause",
+        "unskip",
+        "frequency",
+        "swap",
+        "cancel",
+        "keep",
+        "discount",
+        "address",
+    ),
     SubscriptionStatus.CANCELLED: ("reactivate",),
 }
 _NOT_ALLOWED = {
@@ -123,7 +134,9 @@ def restart_floor(plan: Plan, ctx: Context) -> date:
 
 
 def pause(plan: Plan, ctx: Context, cycles: int | None = None, until: date | None = None) -> Plan:
-    start = first_open_delivery(plan, ctx)
+    # Extending a pause counts from the date it was going to end.
+    extending = plan.status is SubscriptionStatus.PAUSED and plan.paused_until is not None
+    start = plan.paused_until if extending else first_open_delivery(plan, ctx)
     if until is None:
         if cycles not in ctx.policy.pause_cycle_options:
             raise refuse("pause_option_not_offered", _l("Choose one of the pause lengths offered."))

@@ -1,0 +1,3 @@
+from portal.outreach.views import bp
+
+__all__ = ["bp"]
