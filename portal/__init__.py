@@ -80,15 +80,16 @@ def register_url_converters(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal.account import action_views, cancel_views, help_views, payment_views  # noqa: F401  (routes join the account blueprint)
+    from portal.account import action_views, cancel_views, help_views, payment_views, survey_views  # noqa: F401  (routes join the account blueprint)
     from portal.account.views import bp as account_bp
     from portal.admin.views import bp as admin_bp
     from portal.api.views import bp as api_bp
     from portal.auth.views import bp as auth_bp
     from portal.console import case_views  # noqa: F401  (routes join the console blueprint)
     from portal.console.views import bp as console_bp
+    from portal.surveys.views import bp as surveys_bp
 
-    for blueprint in (auth_bp, account_bp, console_bp, admin_bp, api_bp):
+    for blueprint in (auth_bp, account_bp, console_bp, admin_bp, api_bp, surveys_bp):
         app.register_blueprint(blueprint)
     if app.config["DEV_MAIL_PAGE"]:
         from portal.dev.views import bp as dev_bp

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from portal.access import current_actor, customer_required
 from portal.account.forms import ActionForm, FrequencyForm, PauseForm, RescheduleForm, SwapForm
-from portal.account.views import bp, subscription_page
+from portal.account.views import bp, confirmation_args, subscription_page
 from portal.formatting import money
 from portal.i18n import action_label, interval_label
 from portal.services import account, actions, help_answers, policy, subscriptions
@@ -123,7 +123,7 @@ def _run_action(subscription, action: str, form: ActionForm, fixed_params: dict)
             _flash_done(action, result)
             if result.charge is not None and result.charge.declined:
                 return redirect(url_for("account.payment"))
-            return redirect(url_for("account.subscription", subscription_id=subscription.id))
+            return redirect(url_for("account.subscription", subscription_id=subscription.id, **confirmation_args()))
         impact = subscriptions.preview(current_actor(), subscription, action, **params)
     except ConcurrentChange as error:
         return subscription_page(subscription, error.status, error.message)

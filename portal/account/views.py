@@ -28,11 +28,17 @@ from portal.extensions import limiter
 from portal.formatting import language_names
 from portal.forms import show_error, show_field_errors
 from portal.i18n import country_name
-from portal.services import account, addresses, customers, profile, subscriptions
+from portal.services import account, addresses, customers, profile, subscriptions, surveys
 from portal.services.errors import DomainError, InvalidCredentials, InvalidToken
 from portal.web import request_id, safe_next
 
 bp = Blueprint("account", __name__)
+
+
+def confirmation_args() -> dict:
+    """What a redirect after a self-serve change adds, so its confirmation asks for a rating."""
+    event_id = surveys.latest_rateable_event(current_user.customer)
+    return {"rated": event_id} if event_id else {}
 
 
 @bp.route("/")
@@ -113,9 +119,9 @@ def address(subscription_id: int | None):
                 "success",
             )
             return redirect(
-                url_for("account.subscription", subscription_id=subscription.id)
+                url_for("account.subscription", subscription_id=subscription.id, **confirmation_args())
                 if subscription
-                else url_for("account.dashboard")
+                else url_for("account.dashboard", **confirmation_args())
             )
     elif request.method == "POST":
         status = 400

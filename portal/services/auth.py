@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,15 +25,12 @@ from portal.services import audit, contact, notifications
 from portal.services.actors import Actor
 from portal.services.errors import InvalidCredentials, InvalidToken
 from portal.services.passwords import verify_password
+from portal.services.tokens import digest as _digest
 from portal.services.uow import transactional, unit_of_work
 from portal.services.urls import public_url
 
 # Refreshing last_seen_at on every request would turn every page view into a write.
 LAST_SEEN_GRANULARITY = timedelta(minutes=5)
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def find_customer_by_email(email: str) -> Customer | None:
