@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
 
 from portal.extensions import db
 from portal.models import (
@@ -312,9 +313,14 @@ def invite_for_case(actor: Actor, case: Case) -> bool:
 def _due_for_nps(milestone: int, limit: int) -> list[int]:
     now = utcnow()
     started = func.min(Subscription.created_at)
-    live = exists().where(Subscription.customer_id == Customer.id, Subscription.status != SubscriptionStatus.CANCELLED)
-    asked = exists().where(
-        Survey.customer_id == Customer.id, Survey.kind == SurveyKind.NPS, Survey.milestone == milestone
+    other = aliased(Subscription)
+    live = (
+        select(other.id).where(other.customer_id == Customer.id, other.status != SubscriptionStatus.CANCELLED).exists()
+    )
+    asked = (
+        select(Survey.id)
+        .where(Survey.customer_id == Customer.id, Survey.kind == SurveyKind.NPS, Survey.milestone == milestone)
+        .exists()
     )
     return list(
         db.session.scalars(
