@@ -85,7 +85,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.admin.views import bp as admin_bp
     from portal.api.views import bp as api_bp
     from portal.auth.views import bp as auth_bp
-    from portal.console import case_views, measure_views  # noqa: F401  (routes join the console blueprint)
+    from portal.console import case_views, measure_views, report_views  # noqa: F401  (routes join the console blueprint)
     from portal.console.views import bp as console_bp
     from portal.surveys.views import bp as surveys_bp
 

@@ -401,3 +401,37 @@ def test_flask_metrics_prints_one_json_object_with_the_listed_keys(app):
     assert set(json.loads(result.output)) == KEYS
     assert runner.invoke(args=["metrics", "--from", "2030-02-01", "--to", "2030-01-01"]).exit_code != 0
     assert runner.invoke(args=["metrics", "--from", "2030-02-30", "--to", "2030-03-01"]).exit_code != 0
+
+
+def _staff_client(app, client, role):
+    from tests.helpers import sign_in_staff
+
+    with app.app_context():
+        factories.staff(role, f"{role.value}@staff.example")
+    sign_in_staff(client, f"{role.value}@staff.example")
+    return client
+
+
+def test_the_report_page_is_for_managers_with_a_chart_and_a_table_per_figure(app, client):
+    with app.app_context():
+        customer = factories.customer()
+        sub = factories.subscription(customer)
+        _attempt(customer, sub, reason="customer_service", outcome=AttemptOutcome.CANCELLED, tenure=5)
+        db.session.commit()
+    manager = _staff_client(app, client, StaffRole.MANAGER)
+    page = manager.get("/console/reports/service?start=2030-01-01&end=2030-01-31&split=topic")
+    assert page.status_code == 200
+    assert page.text.count("<svg") >= 2 and page.text.count("<table") == page.text.count("<h2 id=")
+    assert "<script" not in page.text and "customer_service" in page.text
+    csv_file = manager.get("/console/reports/service/cancel_reasons.csv?start=2030-01-01&end=2030-01-31")
+    assert csv_file.mimetype == "text/csv"
+    assert csv_file.text.splitlines() == ["Reason,Cancellations,Share %", "customer_service,1,100.0"]
+    for query in ("start=2030-02-30", "start=2030-02-01&end=2030-01-01", "start=1900-01-01&end=2030-01-01", "split=x"):
+        assert manager.get(f"/console/reports/service?{query}").status_code == 400
+    assert manager.get("/console/reports/service/nope.csv").status_code == 404
+
+
+def test_agents_cannot_see_the_report(app, client):
+    agent = _staff_client(app, client, StaffRole.AGENT)
+    assert agent.get("/console/reports/service").status_code == 403
+    assert agent.get("/console/reports/service/csat.csv").status_code == 403
