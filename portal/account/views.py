@@ -24,6 +24,7 @@ from portal.account.forms import (
     SetPasswordForm,
 )
 from portal.auth.forms import ConfirmForm
+from portal.errors import expired_link_page
 from portal.extensions import limiter
 from portal.formatting import language_names
 from portal.forms import show_error, show_field_errors
@@ -206,13 +207,7 @@ def confirm_email_change(token: str):
             return redirect(url_for("account.profile_page" if current_user.is_authenticated else "auth.login"))
         customer, new_email = profile.check_email_change(token)
     except (InvalidToken, profile.EmailTaken) as error:
-        return render_template(
-            "errors/error.html",
-            status=error.status,
-            title=_("This link no longer works"),
-            message=error.message,
-            request_id=request_id(),
-        ), error.status
+        return expired_link_page(error)
     return render_template("account/confirm_email.html", form=form, customer=customer, new_email=new_email)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from portal.errors import expired_link_page
 from portal.forms import show_error
 from portal.models import SurveyKind
 from portal.services import surveys
@@ -28,13 +29,7 @@ def answer(token: str):
     try:
         survey = surveys.check_link(token)
     except DomainError as error:
-        return render_template(
-            "errors/error.html",
-            status=error.status,
-            title=_("This link no longer works"),
-            message=error.message,
-            request_id=request_id(),
-        ), error.status
+        return expired_link_page(error)
     form = RatingForm().configure(surveys.scale_of(survey.kind), question_label(survey.kind))
     status = 200
     if form.validate_on_submit():
