@@ -426,7 +426,14 @@ def test_the_report_page_is_for_managers_with_a_chart_and_a_table_per_figure(app
     csv_file = manager.get("/console/reports/service/cancel_reasons.csv?start=2030-01-01&end=2030-01-31")
     assert csv_file.mimetype == "text/csv"
     assert csv_file.text.splitlines() == ["Reason,Cancellations,Share %", "customer_service,1,100.0"]
-    for query in ("start=2030-02-30", "start=2030-02-01&end=2030-01-01", "start=1900-01-01&end=2030-01-01", "split=x"):
+    for query in (
+        "start=2030-02-30",
+        "start=2030-02-01&end=2030-01-01",
+        "start=1900-01-01&end=2030-01-01",
+        "split=x",
+        "start=9999-12-31",
+        "end=0001-01-01",
+    ):
         assert manager.get(f"/console/reports/service?{query}").status_code == 400
     assert manager.get("/console/reports/service/nope.csv").status_code == 404
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 from flask import Response, abort, render_template, request
 from flask_wtf import FlaskForm
@@ -18,6 +19,8 @@ from portal.services import clock, metrics, reports
 from portal.text import lazy_text as _l
 
 MAX_DAYS = 3 * 366
+# Days a report can start or end on: beyond them, dates are typing mistakes.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
 
 class ReportForm(FlaskForm):
@@ -28,10 +31,18 @@ class ReportForm(FlaskForm):
     end = DateField(_l("To"), validators=[Optional()])
     split = SelectField(_l("Split CSAT by"), choices=list(reports.CSAT_SPLITS.items()), validators=[Optional()])
 
+    def validate_start(self, field):
+        if field.data and not FIRST_DAY <= field.data <= LAST_DAY:
+            raise ValidationError(_l("Choose a day between %(first)s and %(last)s.", first=FIRST_DAY, last=LAST_DAY))
+
     def validate_end(self, field):
-        if self.start.data and field.data and field.data < self.start.data:
+        self.validate_start(field)
+        if self.start.errors:
+            return
+        period = self.period()
+        if period.end < period.start:
             raise ValidationError(_l("The last day comes before the first."))
-        if self.start.data and field.data and (field.data - self.start.data).days > MAX_DAYS:
+        if (period.end - period.start).days > MAX_DAYS:
             raise ValidationError(_l("Choose at most three years."))
 
     def period(self) -> metrics.Range:
