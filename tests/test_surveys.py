@@ -165,6 +165,18 @@ def test_resolving_a_case_emails_signed_one_tap_links_and_a_scanner_records_noth
     assert client.post("/survey/not-a-token", data={"score": "4"}).status_code == 400
 
 
+def test_a_case_still_open_cannot_be_rated(app, client_in, sub):
+    with app.app_context():
+        customer = db.session.scalar(select(Customer))
+        case_id = handoff.open_case(
+            Actor.for_customer(customer), customer, issue_type="other", message="Hello", source_page="/"
+        ).id
+    page = client_in.get(f"/cases/{case_id}")
+    assert "rating-form" not in page.text
+    response = client_in.post(f"/cases/{case_id}/rating", data={"csrf_token": csrf_token(page.text), "score": "5"})
+    assert response.status_code == 400 and _surveys(app) == []
+
+
 def test_the_case_page_shows_the_resolution_and_rates_the_same_question(app, client_in, resolved_case):
     page = client_in.get(f"/cases/{resolved_case}")
     assert "Resuelto" in page.text or "Resolved" in page.text

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
 
 from portal.access import staff_required
 from portal.console.views import bp
@@ -18,7 +19,7 @@ from portal.web import request_id
 
 
 class TopicForm(FlaskForm):
-    topic = SelectField(choices=[(code, code) for code in handoff.ISSUE_TYPES])
+    topic = SelectField(choices=[SelectChoice(code, code) for code in handoff.ISSUE_TYPES])
 
 
 class LinkHandleForm(FlaskForm):

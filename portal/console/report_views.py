@@ -10,6 +10,7 @@ from datetime import date
 from flask import Response, abort, render_template, request
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
 
 from portal.access import staff_required
@@ -29,7 +30,11 @@ class ReportForm(FlaskForm):
 
     start = DateField(_l("From"), validators=[Optional()])
     end = DateField(_l("To"), validators=[Optional()])
-    split = SelectField(_l("Split CSAT by"), choices=list(reports.CSAT_SPLITS.items()), validators=[Optional()])
+    split = SelectField(
+        _l("Split CSAT by"),
+        choices=[SelectChoice(key, label) for key, label in reports.CSAT_SPLITS.items()],
+        validators=[Optional()],
+    )
 
     def validate_start(self, field):
         if field.data and not FIRST_DAY <= field.data <= LAST_DAY:

@@ -24,6 +24,7 @@ from portal.models import (
     ActorType,
     AuditEvent,
     Case,
+    CaseStatus,
     Customer,
     Outcome,
     Subscription,
@@ -72,6 +73,11 @@ RATEABLE_ACTIONS = frozenset(
 class InvalidScore(DomainError):
     code = "invalid_score"
     default_message = _l("Choose one of the ratings shown.")
+
+
+class CaseNotResolved(DomainError):
+    code = "case_not_resolved"
+    default_message = _l("You can rate a conversation once it is resolved.")
 
 
 class InvalidSurveyLink(DomainError):
@@ -224,6 +230,9 @@ def rate_case(actor: Actor, customer: Customer, case: Case, score: object, comme
     score = _check_score(SurveyKind.CSAT, score)
     if case.customer_id != customer.id:
         raise NotFound()
+    # A case asked about once is still rateable after the customer reopens it.
+    if case.status is not CaseStatus.RESOLVED and case_rating(case) is None:
+        raise CaseNotResolved()
     survey = _upsert_answer(_case_question(case), score, _clean_comment(comment))
     _record_answer(actor, survey)
     return survey

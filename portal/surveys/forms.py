@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from portal.services.surveys import COMMENT_MAX_LENGTH, CSAT_SCALE
@@ -17,7 +18,7 @@ class RatingForm(FlaskForm):
     )
 
     def configure(self, scale: range = CSAT_SCALE, label=None) -> RatingForm:
-        self.score.choices = [(score, str(score)) for score in scale]
+        self.score.choices = [SelectChoice(score, str(score)) for score in scale]
         self.score.label.text = label or _l("How happy are you with it?")
         return self
 
