@@ -137,6 +137,8 @@ class Config:
     # Support: opening hours in the merchant's timezone (Monday is 0) and the first-response target.
     BUSINESS_HOURS = {"days": [0, 1, 2, 3, 4], "start": 9, "end": 17}
     FIRST_RESPONSE_TARGET_BUSINESS_HOURS = 4
+    # How long the one-tap links of an emailed survey keep working.
+    SURVEY_LINK_DAYS = 60
     # Shared secrets of the inbound channel providers (parsed email, SMS, social messages).
     INBOUND_EMAIL_KEY = _development("INBOUND_EMAIL_KEY")
     INBOUND_SMS_KEY = _development("INBOUND_SMS_KEY")

@@ -80,7 +80,14 @@ def register_url_converters(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal.account import action_views, cancel_views, help_views, message_views, payment_views  # noqa: F401  (routes join the account blueprint)
+    from portal.account import (  # noqa: F401  (routes join the account blueprint)
+        action_views,
+        cancel_views,
+        help_views,
+        message_views,
+        payment_views,
+        survey_views,
+    )
     from portal.account.views import bp as account_bp
     from portal.admin import integration_views  # noqa: F401  (routes join the admin blueprint)
     from portal.admin import message_views as admin_message_views  # noqa: F401  (routes join the admin blueprint)
@@ -88,12 +95,23 @@ def register_blueprints(app: Flask) -> None:
     from portal.api.v1 import bp as api_v1_bp
     from portal.api.views import bp as api_bp
     from portal.auth.views import bp as auth_bp
-    from portal.console import case_views  # noqa: F401  (routes join the console blueprint)
+    from portal.console import case_views, measure_views, report_views  # noqa: F401  (routes join the console blueprint)
     from portal.console.views import bp as console_bp
     from portal.links.views import bp as links_bp
     from portal.outreach.views import bp as outreach_bp
+    from portal.surveys.views import bp as surveys_bp
 
-    for blueprint in (auth_bp, account_bp, links_bp, console_bp, admin_bp, api_bp, api_v1_bp, outreach_bp):
+    for blueprint in (
+        auth_bp,
+        account_bp,
+        links_bp,
+        console_bp,
+        admin_bp,
+        api_bp,
+        api_v1_bp,
+        outreach_bp,
+        surveys_bp,
+    ):
         app.register_blueprint(blueprint)
     if app.config["DEV_MAIL_PAGE"]:
         from portal.dev.views import bp as dev_bp

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import click
@@ -10,7 +11,7 @@ from flask.cli import AppGroup
 
 from portal.extensions import db
 from portal.jobs import JOBS
-from portal.services import api_keys, auth, bulk_links, demo, demo_scale, payments
+from portal.services import api_keys, auth, bulk_links, demo, demo_scale, metrics, payments
 from portal.services.actors import Actor
 from portal.services.errors import DomainError
 
@@ -99,6 +100,17 @@ def register(app: Flask) -> None:
             except DomainError as error:
                 raise click.ClickException(str(error.message)) from error
         click.echo(f"Wrote {count} rows to {target.name}.")
+
+    @app.cli.command("metrics")
+    @click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day, YYYY-MM-DD.")
+    @click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Last day, YYYY-MM-DD.")
+    @click.option("--json", "as_json", is_flag=True, help="One line of JSON (else indented).")
+    def metrics_command(start, end, as_json: bool) -> None:
+        """Print the service-experience figures of a date range (docs/METRICS.md defines them)."""
+        if end.date() < start.date():
+            raise click.BadParameter("--to is before --from")
+        figures = metrics.all_figures(metrics.Range(start.date(), end.date()))
+        click.echo(json.dumps(figures, indent=None if as_json else 2, sort_keys=True))
 
     jobs = AppGroup("jobs", help="Scheduled jobs, one at a time.")
     app.cli.add_command(jobs)

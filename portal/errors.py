@@ -54,6 +54,17 @@ def error_response(status: int, message=None, code: str | None = None):
     )
 
 
+def expired_link_page(error: DomainError):
+    """An emailed link that no longer works (used, expired, unknown), said the same way everywhere."""
+    return render_template(
+        "errors/error.html",
+        status=error.status,
+        title=_l("This link no longer works"),
+        message=error.message,
+        request_id=request_id(),
+    ), error.status
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):

@@ -13,6 +13,7 @@ from portal.services import (
     outreach_jobs,
     payments,
     subscriptions,
+    surveys,
     webhooks_out,
 )
 
@@ -29,6 +30,7 @@ JOBS: dict[str, Callable[[], int]] = {
     "catalog-changes": catalog_changes.run,
     # Before the outbox, so a link asked for is sent in the same round.
     "sign-in-links": auth.send_requested_links,
+    "nps-surveys": surveys.send_nps,
     "outbox": notifications.deliver_pending,
     "outbound-messages": inbox.deliver_outbound,
     "webhooks": webhooks_out.deliver_pending,

@@ -155,7 +155,8 @@ def test_decline_then_cancel_now_and_reactivate_in_one_click(app, client_in, sub
     declined = _post_offer(client_in, response, decline=True)
     assert declined.status_code == 302 and declined.location.endswith("/confirm")
     done = _confirm(client_in, declined.location, "now")
-    assert done.status_code == 302 and done.location.endswith("/done")
+    # The confirmation asks to rate the change just made.
+    assert done.status_code == 302 and done.location.split("?")[0].endswith("/done") and "rated=" in done.location
     cancelled = _subscription(app, sub)
     assert cancelled.status is SubscriptionStatus.CANCELLED and cancelled.cancelled_at is not None
     assert _upcoming(app, sub) == []

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from portal import action_flow
 from portal.access import current_actor, customer_required
-from portal.account.views import bp, subscription_page
+from portal.account.views import bp, confirmation_args, subscription_page
 from portal.i18n import action_label
 from portal.services import account, actions, help_answers, subscriptions
 
@@ -54,7 +54,7 @@ def _run_action(subscription, action: str, fixed_params: dict):
         flash_done(action, step.result)
         if step.result.charge is not None and step.result.charge.declined:
             return redirect(url_for("account.payment"))
-        return redirect(url_for("account.subscription", subscription_id=subscription.id))
+        return redirect(url_for("account.subscription", subscription_id=subscription.id, **confirmation_args()))
     if step.kind == "refused":
         answers = help_answers.show(
             current_user.customer, "refusal", topic="subscription", refusal_code=step.error.code

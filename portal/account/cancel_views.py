@@ -9,7 +9,7 @@ from flask_login import current_user
 from portal import action_flow
 from portal.access import current_actor, customer_required
 from portal.account.forms import ActionForm, CancelConfirmForm, CancelOfferForm, CancelReasonForm
-from portal.account.views import bp
+from portal.account.views import bp, confirmation_args
 from portal.forms import show_error
 from portal.services import account, cancel_reasons, cancellation, help_answers, policy
 from portal.services.errors import ConcurrentChange, DomainError
@@ -84,7 +84,7 @@ def cancel_offers(subscription_id: int, attempt_id: int):
                 url_for("account.help_request", topic="cancel", attempt=attempt.id, **{"from": request.path})
             )
         flash(_("Glad you are staying. We have emailed you the details."), "success")
-        return redirect(url_for("account.subscription", subscription_id=subscription.id))
+        return redirect(url_for("account.subscription", subscription_id=subscription.id, **confirmation_args()))
     if request.method == "POST":
         return redirect(url_for("account.cancel_offers", subscription_id=subscription.id, attempt_id=attempt.id)), 303
     try:
@@ -119,7 +119,11 @@ def cancel_confirm(subscription_id: int, attempt_id: int):
         except DomainError as error:
             status = show_error(form.mode, error)
         else:
-            return redirect(url_for("account.cancel_done", subscription_id=subscription.id, attempt_id=attempt.id))
+            return redirect(
+                url_for(
+                    "account.cancel_done", subscription_id=subscription.id, attempt_id=attempt.id, **confirmation_args()
+                )
+            )
     elif request.method == "POST":
         status = 400
     else:

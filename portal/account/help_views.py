@@ -10,8 +10,9 @@ from portal.access import current_actor, customer_required
 from portal.account.forms import CaseReplyForm, HelpForm
 from portal.account.views import bp
 from portal.forms import show_error
-from portal.services import handoff, help_answers
+from portal.services import handoff, help_answers, surveys
 from portal.services.errors import DomainError
+from portal.surveys.forms import RatingForm
 from portal.web import safe_next
 
 
@@ -21,7 +22,9 @@ def help_request():
     form = HelpForm()
     form.topic.choices = [(code, str(label)) for code, label in handoff.ISSUE_TYPES.items()]
     if request.method == "GET":
-        form.topic.data = request.args.get("topic") if request.args.get("topic") in handoff.ISSUE_TYPES else None
+        # Asking right after a self-serve step failed is asking about that step.
+        asked = request.args.get("topic") if request.args.get("topic") in handoff.ISSUE_TYPES else None
+        form.topic.data = handoff.failed_step_topic(current_user.customer) or asked
         form.source.data = safe_next(request.args.get("from"), "")
         form.attempt.data = request.args.get("attempt", type=int)
     status = 200
@@ -73,4 +76,21 @@ def case(case_id: int):
             return redirect(url_for("account.case", case_id=found.id))
     elif request.method == "POST":
         status = 400
-    return render_template("account/case.html", case=found, messages=handoff.public_messages(found), form=form), status
+    return case_page(found, form, status=status)
+
+
+def case_page(found, reply_form: CaseReplyForm | None = None, rating_form: RatingForm | None = None, status: int = 200):
+    """The case with its status, the thread, the reply box and (once resolved) its rating."""
+    rating = surveys.case_rating(found)
+    if rating_form is None:
+        rating_form = RatingForm(formdata=None).configure()
+        if rating is not None:
+            rating_form.score.data, rating_form.comment.data = rating.score, rating.comment
+    return render_template(
+        "account/case.html",
+        case=found,
+        messages=handoff.public_messages(found),
+        form=reply_form or CaseReplyForm(formdata=None),
+        rating=rating,
+        rating_form=rating_form,
+    ), status

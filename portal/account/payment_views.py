@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access import current_actor, customer_required
-from portal.account.views import bp
+from portal.account.views import bp, confirmation_args
 from portal.auth.forms import ConfirmForm
 from portal.services import account, payments
 from portal.services.errors import DomainError
@@ -56,7 +56,7 @@ def add_card():
         return redirect(url_for("account.payment")), 303
     flash(_("Your new card is saved and will be used from now on."), "success")
     _report_retries(paid)
-    return redirect(url_for("account.payment"))
+    return redirect(url_for("account.payment", **confirmation_args()))
 
 
 def _report_retries(outcomes) -> None:
@@ -75,6 +75,7 @@ def default_card(method_id: int):
     if ConfirmForm().validate_on_submit():
         payments.set_default_card(current_actor(), current_user.customer, method_id)
         flash(_("Default card changed."), "success")
+        return redirect(url_for("account.payment", **confirmation_args()))
     return redirect(url_for("account.payment"))
 
 

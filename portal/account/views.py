@@ -25,15 +25,22 @@ from portal.account.forms import (
     messages_form,
 )
 from portal.auth.forms import ConfirmForm
+from portal.errors import expired_link_page
 from portal.extensions import limiter
 from portal.formatting import language_names
 from portal.forms import show_error, show_field_errors
 from portal.i18n import country_name
-from portal.services import account, addresses, customers, history, payments, profile, subscriptions
+from portal.services import account, addresses, customers, history, payments, profile, subscriptions, surveys
 from portal.services.errors import DomainError, InvalidCredentials, InvalidToken
 from portal.web import request_id, safe_next
 
 bp = Blueprint("account", __name__)
+
+
+def confirmation_args() -> dict:
+    """What a redirect after a self-serve change adds, so its confirmation asks for a rating."""
+    event_id = surveys.latest_rateable_event(current_user.customer)
+    return {"rated": event_id} if event_id else {}
 
 
 @bp.route("/")
@@ -115,9 +122,9 @@ def address(subscription_id: int | None):
                 "success",
             )
             return redirect(
-                url_for("account.subscription", subscription_id=subscription.id)
+                url_for("account.subscription", subscription_id=subscription.id, **confirmation_args())
                 if subscription
-                else url_for("account.dashboard")
+                else url_for("account.dashboard", **confirmation_args())
             )
     elif request.method == "POST":
         status = 400
@@ -211,13 +218,7 @@ def confirm_email_change(token: str):
             return redirect(url_for("account.profile_page" if current_user.is_authenticated else "auth.login"))
         customer, new_email = profile.check_email_change(token)
     except (InvalidToken, profile.EmailTaken) as error:
-        return render_template(
-            "errors/error.html",
-            status=error.status,
-            title=_("This link no longer works"),
-            message=error.message,
-            request_id=request_id(),
-        ), error.status
+        return expired_link_page(error)
     return render_template("account/confirm_email.html", form=form, customer=customer, new_email=new_email)
 
 

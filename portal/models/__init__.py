@@ -42,6 +42,7 @@ from portal.models.subscriptions import (
     SubscriptionItem,
     SubscriptionStatus,
 )
+from portal.models.surveys import Survey, SurveyKind
 from portal.models.webhooks import WebhookEvent
 
 __all__ = [
@@ -95,6 +96,8 @@ __all__ = [
     "Subscription",
     "SubscriptionItem",
     "SubscriptionStatus",
+    "Survey",
+    "SurveyKind",
     "TokenPurpose",
     "UPCOMING_STATUSES",
     "UserSession",

@@ -24,14 +24,12 @@ from portal.services import audit, contact, links, notifications, policy, tokens
 from portal.services.actors import Actor
 from portal.services.errors import InvalidCredentials, InvalidToken
 from portal.services.passwords import verify_password
+from portal.services.tokens import digest as _digest
 from portal.services.uow import transactional, unit_of_work
 from portal.services.urls import public_url
 
 # Refreshing last_seen_at on every request would turn every page view into a write.
 LAST_SEEN_GRANULARITY = timedelta(minutes=5)
-
-
-_digest = tokens.digest
 
 
 def find_customer_by_email(email: str) -> Customer | None:

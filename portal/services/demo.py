@@ -26,7 +26,7 @@ from portal.models import (
     SubscriptionStatus,
     Variant,
 )
-from portal.services import contact, handoff, help_answers, payments, subscriptions
+from portal.services import contact, demo_service, handoff, help_answers, payments, subscriptions
 from portal.services.actors import Actor
 from portal.services.clock import today
 from portal.services.passwords import hash_password
@@ -169,6 +169,8 @@ def load(demo_password: str) -> list[str]:
             source_page="/payment",
             message="My payment failed but my card is fine. Can you check?",
         )
+    with unit_of_work():
+        demo_service.load(people)
     return [person.email for person in people] + [s[0] for s in STAFF]
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import (
+    AuditEvent,
     CancelAttempt,
     Case,
     CaseMessage,
@@ -40,6 +41,19 @@ ISSUE_TYPES = {
     "cancel": _l("Cancelling"),
     "other": _l("Something else"),
 }
+# The topic of a self-serve step, by the first part of its audit action, so a case opened after
+# a failed step and the ratings of steps are typed like the cases agents type by hand.
+ACTION_TOPICS = {"payment": "payment", "address": "delivery", "cancel": "cancel", "subscription": "subscription"}
+SUBSCRIPTION_ACTION_TOPICS = {
+    "address": "delivery",
+    "cancel": "cancel",
+    "keep": "cancel",
+    "reactivate": "cancel",
+    "payment_cancel": "payment",
+    "payment_pause": "payment",
+}
+# How recent a failed step must be for a request for help to be about it.
+FAILED_STEP_WINDOW = timedelta(minutes=30)
 
 
 class InvalidMessage(DomainError):
@@ -155,22 +169,46 @@ def _order(order: Order) -> dict[str, Any]:
     }
 
 
-def is_repeat(customer_id: int | None, issue_type: str) -> bool:
-    """The same customer raised the same kind of issue in the last week, on any channel."""
+def topic_of_action(action: str) -> str:
+    """ "subscription.skip" -> "subscription", "subscription.address" -> "delivery", ..."""
+    group, _, name = action.partition(".")
+    if group == "subscription":
+        return SUBSCRIPTION_ACTION_TOPICS.get(name, "subscription")
+    return ACTION_TOPICS.get(group, "other")
+
+
+def failed_step_topic(customer: Customer) -> str | None:
+    """The topic of the subscriber's self-serve step that failed in the last half hour, if any."""
+    action = db.session.scalar(
+        select(AuditEvent.action)
+        .where(
+            AuditEvent.customer_id == customer.id,
+            AuditEvent.outcome == Outcome.FAILURE,
+            AuditEvent.occurred_at >= utcnow() - FAILED_STEP_WINDOW,
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    if action is None or action.partition(".")[0] not in ACTION_TOPICS:
+        return None
+    return topic_of_action(action)
+
+
+def is_repeat(customer_id: int | None, issue_type: str, case: Case | None = None) -> bool:
+    """The same customer raised the same kind of issue in the week before, on any channel
+    (before `case` when it is given, else before now)."""
     if customer_id is None:
         return False
-    return (
-        db.session.scalar(
-            select(Case.id)
-            .where(
-                Case.customer_id == customer_id,
-                Case.issue_type == issue_type,
-                Case.created_at >= utcnow() - REPEAT_WINDOW,
-            )
-            .limit(1)
-        )
-        is not None
+    until = case.created_at if case is not None else utcnow()
+    query = select(Case.id).where(
+        Case.customer_id == customer_id,
+        Case.issue_type == issue_type,
+        Case.created_at >= until - REPEAT_WINDOW,
+        Case.created_at <= until,
     )
+    if case is not None:
+        query = query.where(Case.id != case.id)
+    return db.session.scalar(query.limit(1)) is not None
 
 
 @transactional

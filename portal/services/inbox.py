@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
@@ -24,7 +24,7 @@ from portal.models import (
     StaffUser,
     utcnow,
 )
-from portal.services import audit, contact, handoff, links, notifications, webhooks_out
+from portal.services import audit, contact, handoff, links, notifications, surveys, webhooks_out
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
 from portal.services.lookup import get_or_404
@@ -116,6 +116,60 @@ def _file_message(channel: Channel, sender: str, body: str, external_id: str, su
         after={"channel": channel.value},
     )
     return case
+
+
+class HandleNotLinkable(DomainError):
+    code = "handle_not_linkable"
+    default_message = _l("Only a social message from a sender not yet matched to a customer can be linked.")
+
+
+class CustomerNotFound(DomainError):
+    status = 404
+    code = "customer_not_found"
+    default_message = _l("No customer has that email address.")
+
+
+class HandleTaken(DomainError):
+    status = 409
+    code = "handle_taken"
+    default_message = _l("That handle already belongs to another customer.")
+
+
+@transactional
+def link_handle(staff: StaffUser, case: Case, customer_email: str, request_id: str | None = None) -> Customer:
+    """The agent knows who wrote: the sender's social handle becomes the customer's, so their
+    later messages land on them; this case and the sender's other unmatched ones move over."""
+    if case.channel is not Channel.SOCIAL or case.customer_id is not None or not case.sender:
+        raise HandleNotLinkable()
+    customer = db.session.scalar(select(Customer).where(Customer.email == contact.normalize_email(customer_email)))
+    if customer is None:
+        raise CustomerNotFound()
+    handle = contact.normalize_handle(case.sender)
+    owner = db.session.scalar(select(Customer).where(Customer.social_handle == handle))
+    if owner is not None and owner.id != customer.id:
+        raise HandleTaken()
+    before = customer.social_handle
+    customer.social_handle = handle
+    # The same normal form as contact.normalize_handle, so every spelling of the handle moves.
+    moved = db.session.scalars(
+        select(Case).where(
+            Case.channel == Channel.SOCIAL, Case.customer_id.is_(None), func.lower(func.trim(Case.sender)) == handle
+        )
+    ).all()
+    for moved_case in moved:
+        moved_case.customer_id = customer.id
+        moved_case.snapshot = handoff.snapshot(customer, moved_case.source_page)
+        moved_case.is_repeat = handoff.is_repeat(customer.id, moved_case.issue_type, moved_case)
+    audit.record(
+        _staff_actor(staff, request_id),
+        "customer.handle_linked",
+        subject_type="customer",
+        subject_id=customer.id,
+        customer_id=customer.id,
+        before={"social_handle": before},
+        after={"social_handle": handle, "cases": [c.id for c in moved]},
+    )
+    return customer
 
 
 # --- outbound channels --------------------------------------------------------------------------
@@ -238,17 +292,46 @@ def note(staff: StaffUser, case: Case, body: str, request_id: str | None = None)
 
 @transactional
 def set_status(staff: StaffUser, case: Case, status: CaseStatus, request_id: str | None = None) -> None:
+    """Resolving a case asks the customer, once, how it went."""
     before = case.status
     case.status = status
     case.resolved_at = utcnow() if status is CaseStatus.RESOLVED else None
+    actor = _staff_actor(staff, request_id)
     audit.record(
-        _staff_actor(staff, request_id),
+        actor,
         "case.status_changed",
         subject_type="case",
         subject_id=case.id,
         customer_id=case.customer_id,
         before={"status": before.value},
         after={"status": status.value},
+    )
+    if status is CaseStatus.RESOLVED and before is not CaseStatus.RESOLVED:
+        surveys.invite_for_case(actor, case)
+
+
+class UnknownTopic(DomainError):
+    code = "unknown_topic"
+    default_message = _l("Choose one of the topics shown.")
+
+
+@transactional
+def set_topic(staff: StaffUser, case: Case, topic: str, request_id: str | None = None) -> None:
+    """An agent types (or corrects the type of) a case, so the same issue is matched on every
+    channel; whether it repeats an earlier case is read again with the new topic."""
+    if topic not in handoff.ISSUE_TYPES:
+        raise UnknownTopic()
+    before = case.issue_type
+    case.issue_type = topic
+    case.is_repeat = handoff.is_repeat(case.customer_id, topic, case)
+    audit.record(
+        _staff_actor(staff, request_id),
+        "case.topic_changed",
+        subject_type="case",
+        subject_id=case.id,
+        customer_id=case.customer_id,
+        before={"topic": before},
+        after={"topic": topic, "repeat": case.is_repeat},
     )
 
 
