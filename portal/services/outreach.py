@@ -23,8 +23,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.extensions import db
-from portal.models import ActorType, Customer, MessageOptOut, OutreachSend, OutreachSetting
-from portal.services import audit, auth, clock, notifications
+from portal.models import ActorType, Customer, LinkAction, MessageOptOut, OutreachSend, OutreachSetting
+from portal.services import audit, clock, links, notifications
 from portal.services import policy as policy_service
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, InvalidToken, NotFound
@@ -249,12 +249,13 @@ def unsubscribe(token: str, request_id: str | None = None) -> tuple[Customer, Me
 
 
 def _link(customer: Customer, endpoint: str, valid_until: date, **values) -> str:
-    """Every link in these messages: a single-use sign-in link that lands on the page of the
-    action, where the subscriber confirms it. Valid until the message no longer applies."""
+    """Every link in these messages: a one-action sign-in link (scoped, single use, revocable, with
+    a fresh copy on offer when it has run out) that lands on the page of the action, where the
+    subscriber confirms it. Valid until the message no longer applies."""
     days = max((valid_until - clock.today()).days, 0) + 1
     parts = urlsplit(public_url(endpoint, **values))
     path = parts.path + (f"?{parts.query}" if parts.query else "")
-    return auth.login_url(auth.issue_token(customer, minutes=days * 24 * 60), path)
+    return links.action_url(customer, LinkAction.SIGN_IN, next_path=path, valid_for=timedelta(days=days))
 
 
 def _claim(kind: str, subject_id: int, occurrence: str, customer_id: int) -> OutreachSend | None:
