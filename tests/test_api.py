@@ -263,3 +263,16 @@ def test_the_openapi_document_and_its_reference_page(client):
     assert {"200", "409", "422"} <= set(action["responses"])
     page = client.get("/api/v1/reference")
     assert page.status_code == 200 and "POST /api/v1/links" in page.text and "LinkIn" in page.text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"email": "nul\u0000@example.com"},
+        {"customer_id": 1, "return_path": "/\u0000"},
+    ],
+)
+def test_control_characters_in_a_json_body_are_422_not_stored(client, shop, key, body):
+    response = client.post("/api/v1/portal-sessions", json=body, headers=bearer(key))
+    assert response.status_code == 422 and response.get_json()["error"]["code"] == "invalid_request"
+    assert "control characters" in response.get_json()["error"]["message"]

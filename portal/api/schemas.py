@@ -5,14 +5,37 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from portal.models import IntervalUnit, LinkAction, OrderStatus, SubscriptionStatus
 from portal.models.types import MAX_ID
+from portal.web import has_control_characters
 
 
-class Model(BaseModel):
+def _text_only(value: Any) -> Any:
+    """No string anywhere in a value carries control characters (PostgreSQL cannot store NUL)."""
+    if isinstance(value, str) and has_control_characters(value):
+        raise ValueError("must not contain control characters such as NUL")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _text_only(key)
+            _text_only(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _text_only(item)
+    return value
+
+
+class Checked(BaseModel):
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        return _text_only(value)
+
+
+class Model(Checked):
     model_config = ConfigDict(from_attributes=True, extra="forbid")
 
 
@@ -108,7 +131,7 @@ class OrderPage(Model):
 # --- links and sign-in ------------------------------------------------------------------------
 
 
-class PostHeaders(BaseModel):
+class PostHeaders(Checked):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
     idempotency_key: str | None = Field(
         None,
