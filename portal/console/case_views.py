@@ -8,21 +8,14 @@ from flask_login import current_user
 
 from portal.access import current_actor, staff_required
 from portal.auth.forms import ConfirmForm
+from portal.console import case_forms
 from portal.console.forms import (
-    ActOnBehalfForm,
-    AddressOnBehalfForm,
-    AssignForm,
     CreditForm,
     NoteForm,
     QueueFilterForm,
-    RefundForm,
-    ReplyForm,
-    StatusForm,
-    SwapOnBehalfForm,
 )
 from portal.console.views import bp
-from portal.formatting import money
-from portal.i18n import ACTION_TITLES, country_name, status_label
+from portal.i18n import status_label
 from portal.models import CaseStatus, Channel, StaffRole
 from portal.services import (
     account,
@@ -36,7 +29,6 @@ from portal.services import (
     payments,
     response_times,
     saved_replies,
-    subscriptions,
 )
 from portal.services import staff as staff_service
 from portal.services.errors import DomainError, NotFound
@@ -70,15 +62,18 @@ def queue():
 
 def _case_page(case, status: int = 200, **forms):
     customer = customers.get_customer(case.customer_id) if case.customer_id else None
-    reply_form = forms.get("reply_form") or _reply_form(formdata=None)
-    status_form = _status_form(formdata=None, status=case.status.value)
-    assign_form = _assign_form(formdata=None, assignee=case.assignee_id or 0)
+    reply_form = forms.get("reply_form") or case_forms.reply_form(formdata=None)
+    status_form = case_forms.status_form(formdata=None, status=case.status.value)
+    assign_form = case_forms.assign_form(formdata=None, assignee=case.assignee_id or 0)
     act_form = refund_form = swap_form = address_form = None
     if customer is not None:
         owned = case_context.subscriptions(customer)
-        swap_form, address_form = _swap_form(owned, formdata=None), _address_form(owned, formdata=None)
-        act_form = _act_form(owned, formdata=None)
-        refund_form = forms.get("refund_form") or _refund_form(customer, formdata=None)
+        swap_form, address_form = (
+            case_forms.swap_form(owned, formdata=None),
+            case_forms.address_form(owned, formdata=None),
+        )
+        act_form = case_forms.act_form(owned, formdata=None)
+        refund_form = forms.get("refund_form") or case_forms.refund_form(customer, formdata=None)
     return render_template(
         "console/case.html",
         case=case,
@@ -98,75 +93,6 @@ def _case_page(case, status: int = 200, **forms):
     ), status
 
 
-# Each form below gets its choices from `case_context` in one place, for the page and for the
-# post alike. formdata: the posted form, or None for an empty one.
-
-
-def _reply_form(formdata):
-    form = ReplyForm(formdata=formdata)
-    form.saved_reply.choices = [("", _("None"))] + [
-        (key, str(reply.title)) for key, reply in saved_replies.SAVED_REPLIES.items()
-    ]
-    return form
-
-
-def _status_form(formdata, **values):
-    form = StatusForm(formdata=formdata, **values)
-    form.status.choices = [(s.value, status_label(s)) for s in CaseStatus]
-    return form
-
-
-def _assign_form(formdata, **values):
-    form = AssignForm(formdata=formdata, **values)
-    form.assignee.choices = [(0, _("Nobody"))] + [(s.id, s.name) for s in case_context.assignable_staff()]
-    return form
-
-
-def _act_form(owned, formdata):
-    form = ActOnBehalfForm(formdata=formdata)
-    form.subscription_id.choices = [
-        (s.id, f"#{s.id} {s.items[0].variant.product.name} ({status_label(s.status)})") for s in owned
-    ]
-    form.action.choices = [
-        (key, str(ACTION_TITLES.get(action, _("Cancel subscription") if action == "cancel" else action)))
-        for key, (action, _p) in agent_actions.ON_BEHALF.items()
-    ]
-    return form
-
-
-def _refund_form(customer, formdata):
-    """The refund form; a posted order's currency tells the amount field its precision."""
-    form = RefundForm(formdata=formdata)
-    orders = {o.id: o for o in case_context.refundable_orders(customer)}
-    form.order_id.choices = [(o.id, f"#{o.id} · {o.scheduled_for.isoformat()}") for o in orders.values()]
-    if form.order_id.data in orders:
-        form.amount.currency = orders[form.order_id.data].currency
-    return form
-
-
-def _swap_form(owned, formdata):
-    """owned: the customer's subscriptions."""
-    form = SwapOnBehalfForm(formdata=formdata)
-    live = case_context.changeable(owned)
-    form.item_id.choices = [
-        (item.id, f"#{s.id} {item.quantity} × {item.variant.display_name}") for s in live for item in s.items
-    ]
-    choices = {}
-    for variants in subscriptions.swap_choices_of(live).values():
-        choices.update({v.id: f"{v.display_name} · {money(v.price_minor, v.currency)}" for v in variants})
-    form.variant_id.choices = sorted(choices.items())
-    return form
-
-
-def _address_form(owned, formdata):
-    form = AddressOnBehalfForm(formdata=formdata)
-    form.subscription_id.choices = [(0, _("All subscriptions"))] + [
-        (s.id, f"#{s.id} {s.items[0].variant.product.name}") for s in case_context.changeable(owned)
-    ]
-    form.country.choices = [(code, country_name(code)) for code in addresses.shipping_countries()]
-    return form
-
-
 @bp.route("/cases/<int:case_id>")
 @staff_required(StaffRole.AGENT)
 def case(case_id: int):
@@ -181,7 +107,7 @@ def _back(case):
 @staff_required(StaffRole.AGENT)
 def reply(case_id: int):
     case = inbox.get_case(case_id)
-    form = _reply_form(request.form)
+    form = case_forms.reply_form(request.form)
     if form.validate_on_submit():
         body = form.body.data or saved_replies.text(form.saved_reply.data, case)
         try:
@@ -213,7 +139,7 @@ def note(case_id: int):
 @staff_required(StaffRole.AGENT)
 def change_status(case_id: int):
     case = inbox.get_case(case_id)
-    form = _status_form(request.form)
+    form = case_forms.status_form(request.form)
     if not form.validate_on_submit():
         return _case_page(case, 400)
     inbox.set_status(current_user.staff, case, CaseStatus(form.status.data), request_id())
@@ -228,7 +154,7 @@ def assign(case_id: int):
         if ConfirmForm().validate_on_submit():
             inbox.assign(current_user.staff, case, current_user.staff.id, request_id())
         return _back(case)
-    form = _assign_form(request.form)
+    form = case_forms.assign_form(request.form)
     if not form.validate_on_submit():
         return _case_page(case, 400)
     inbox.assign(current_user.staff, case, form.assignee.data or None, request_id())
@@ -263,7 +189,7 @@ def act(case_id: int):
     if case.customer_id is None:
         return _case_page(case, 404)
     customer = customers.get_customer(case.customer_id)
-    form = _act_form(case_context.subscriptions(customer), request.form)
+    form = case_forms.act_form(case_context.subscriptions(customer), request.form)
     if not form.validate_on_submit():
         return _case_page(case, 400)
     subscription = account.get_subscription(customer, form.subscription_id.data)
@@ -288,7 +214,7 @@ def swap(case_id: int):
     case = inbox.get_case(case_id)
     customer = _customer_of(case)
     owned = case_context.subscriptions(customer)
-    form = _swap_form(owned, request.form)
+    form = case_forms.swap_form(owned, request.form)
     if not form.validate_on_submit():
         return _case_page(case, 400)
     subscription = next((s for s in owned if any(i.id == form.item_id.data for i in s.items)), None)
@@ -316,7 +242,7 @@ def swap(case_id: int):
 def address(case_id: int):
     case = inbox.get_case(case_id)
     customer = _customer_of(case)
-    form = _address_form(case_context.subscriptions(customer), request.form)
+    form = case_forms.address_form(case_context.subscriptions(customer), request.form)
     if not form.validate_on_submit():
         return _case_page(case, 400)
     data = form.address_input()
@@ -339,7 +265,7 @@ def refund(case_id: int):
     if case.customer_id is None:
         return _case_page(case, 404)
     customer = customers.get_customer(case.customer_id)
-    form = _refund_form(customer, request.form)
+    form = case_forms.refund_form(customer, request.form)
     if not form.validate_on_submit():
         return _case_page(case, 400, refund_form=form)
     order = account.get_order(customer, form.order_id.data)
