@@ -20,10 +20,11 @@ from portal.models import (
     Subscription,
     SubscriptionStatus,
 )
-from portal.services import customers, inbox, staff, subscriptions
+from portal.services import cancel_reasons, customers, inbox, staff, subscriptions
 from portal.services.actors import Actor
+from portal.services.errors import DomainError
 from portal.services.passwords import MIN_LENGTH, WeakPassword
-from portal.services.subscriptions.rules import MAX_QUANTITY
+from portal.services.subscriptions.rules import DISCOUNT_ORDERS_RANGE, DISCOUNT_PERCENT_RANGE, MAX_QUANTITY
 from tests import factories
 from tests.helpers import TODAY, csrf_token, form_fields, sign_in_customer, sign_in_staff
 
@@ -202,3 +203,39 @@ def _option_values(html: str, form_class: str, field: str) -> set[str]:
     form = re.split(rf'class="[^"]*\b{form_class}\b', html, maxsplit=1)[1].split("</form>", 1)[0]
     select_html = form.split(f'name="{field}"', 1)[1].split("</select>", 1)[0]
     return set(re.findall(r'<option[^>]*value="([^"]*)"', select_html))
+
+
+@pytest.mark.parametrize(
+    ("percent", "orders", "allowed"),
+    [
+        (DISCOUNT_PERCENT_RANGE[1], DISCOUNT_ORDERS_RANGE[1], True),
+        (DISCOUNT_PERCENT_RANGE[1] + 1, DISCOUNT_ORDERS_RANGE[0], False),
+        (DISCOUNT_PERCENT_RANGE[0], DISCOUNT_ORDERS_RANGE[1] + 1, False),
+    ],
+)
+def test_discount_bounds_are_the_same_for_the_merchant_and_the_subscription(app, subscriber, percent, orders, allowed):
+    """The admin's reason offers and a discount on a subscription accept and refuse the same values."""
+    offer = {"type": "discount", "percent": percent, "orders": orders}
+    with app.app_context():
+        admin = Actor.system("admin-test")
+        sub = db.session.get(Subscription, subscriber)
+        outcomes = []
+        for attempt in (
+            lambda: cancel_reasons.save_reason(
+                admin,
+                code="too_expensive",
+                labels={"en": "Too expensive", "es": "Demasiado caro", "de": "Zu teuer"},
+                position=0,
+                enabled=True,
+                offers=[offer],
+            ),
+            lambda: subscriptions.apply(admin, sub, "discount", sub.version, percent=percent, orders=orders),
+        ):
+            try:
+                attempt()
+            except DomainError as error:
+                outcomes.append(error.code)
+            else:
+                outcomes.append("ok")
+            db.session.expire_all()
+    assert outcomes == (["ok", "ok"] if allowed else ["invalid_offer", "invalid_discount"])
