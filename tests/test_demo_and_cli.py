@@ -200,7 +200,7 @@ def test_demo_data_says_when_the_payment_provider_is_not_running(app, monkeypatc
     assert "The demo cards could not be made at the payment provider (http://127.0.0.1:9)" in result.output
 
 
-def test_demo_data_at_scale_is_what_the_services_would_have_written(app, client):
+def test_demo_data_at_scale_is_what_the_services_would_have_written(app, client, localstripe):
     from portal.models import Case, Payment
     from portal.services import subscriptions
     from portal.services.subscriptions import storage

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Case, Customer, StaffRole, Subscription, SubscriptionStatus
-from portal.services import customers, staff, subscriptions
+from portal.models import (
+    AuditEvent,
+    Case,
+    Channel,
+    Customer,
+    OrderStatus,
+    StaffRole,
+    StaffUser,
+    Subscription,
+    SubscriptionStatus,
+)
+from portal.services import cancel_reasons, customers, inbox, staff, subscriptions
 from portal.services.actors import Actor
+from portal.services.errors import DomainError
 from portal.services.passwords import MIN_LENGTH, WeakPassword
-from portal.services.subscriptions.rules import MAX_QUANTITY
+from portal.services.subscriptions.rules import DISCOUNT_ORDERS_RANGE, DISCOUNT_PERCENT_RANGE, MAX_QUANTITY
 from tests import factories
 from tests.helpers import TODAY, csrf_token, form_fields, sign_in_customer, sign_in_staff
 
@@ -144,3 +156,88 @@ def test_the_role_hierarchy_decides_the_console_navigation(app):
         page = browser.get("/console/").text
         seen[role] = ("/console/approvals" in page, "/admin/staff" in page)
     assert seen == {StaffRole.AGENT: (False, False), StaffRole.MANAGER: (True, False), StaffRole.ADMIN: (True, True)}
+
+
+def test_the_case_page_offers_what_its_posts_accept(app, subscriber):
+    """The console's choices (who a case can go to, which orders can be refunded) are the same
+    for the page and for the post: what the page does not offer, the post refuses."""
+    with app.app_context():
+        customer = db.session.get(Subscription, subscriber).customer
+        paid = factories.order(
+            customer.subscriptions[0], status=OrderStatus.PAID, scheduled_for=TODAY - timedelta(days=20)
+        )
+        failed = factories.order(
+            customer.subscriptions[0], status=OrderStatus.FAILED, scheduled_for=TODAY - timedelta(days=1)
+        )
+        factories.staff(StaffRole.AGENT, "console@example.com")
+        gone = factories.staff(StaffRole.AGENT, "gone@example.com")
+        gone.active = False
+        db.session.commit()
+        ids = {"paid": paid.id, "failed": failed.id, "gone": gone.id}
+        case_id = inbox.receive(Channel.EMAIL, "rules@example.com", "Question", "email:context").id
+    console = app.test_client()
+    sign_in_staff(console, "console@example.com")
+    page = console.get(f"/console/cases/{case_id}").text
+    assert _option_values(page, "assign-form", "assignee") == {"0", str(console_staff_id(app))}
+    assert _option_values(page, "refund-form", "order_id") == {str(ids["paid"])}
+
+    token = csrf_token(page)
+    assigned = console.post(f"/console/cases/{case_id}/assign", data={"csrf_token": token, "assignee": ids["gone"]})
+    refunded = console.post(
+        f"/console/cases/{case_id}/refund",
+        data={"csrf_token": token, "order_id": ids["failed"], "amount": "1.00", "reason": "never came"},
+    )
+    # An inactive agent is no one a case can go to (404); an unpaid order is no refund choice (400).
+    assert (assigned.status_code, refunded.status_code) == (404, 400)
+    with app.app_context():
+        assert db.session.get(Case, case_id).assignee_id is None
+        assert (
+            db.session.scalar(select(db.func.count(AuditEvent.id)).where(AuditEvent.action == "payment.refunded")) == 0
+        )
+
+
+def console_staff_id(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(StaffUser.id).where(StaffUser.email == "console@example.com"))
+
+
+def _option_values(html: str, form_class: str, field: str) -> set[str]:
+    form = re.split(rf'class="[^"]*\b{form_class}\b', html, maxsplit=1)[1].split("</form>", 1)[0]
+    select_html = form.split(f'name="{field}"', 1)[1].split("</select>", 1)[0]
+    return set(re.findall(r'<option[^>]*value="([^"]*)"', select_html))
+
+
+@pytest.mark.parametrize(
+    ("percent", "orders", "allowed"),
+    [
+        (DISCOUNT_PERCENT_RANGE[1], DISCOUNT_ORDERS_RANGE[1], True),
+        (DISCOUNT_PERCENT_RANGE[1] + 1, DISCOUNT_ORDERS_RANGE[0], False),
+        (DISCOUNT_PERCENT_RANGE[0], DISCOUNT_ORDERS_RANGE[1] + 1, False),
+    ],
+)
+def test_discount_bounds_are_the_same_for_the_merchant_and_the_subscription(app, subscriber, percent, orders, allowed):
+    """The admin's reason offers and a discount on a subscription accept and refuse the same values."""
+    offer = {"type": "discount", "percent": percent, "orders": orders}
+    with app.app_context():
+        admin = Actor.system("admin-test")
+        sub = db.session.get(Subscription, subscriber)
+        outcomes = []
+        for attempt in (
+            lambda: cancel_reasons.save_reason(
+                admin,
+                code="too_expensive",
+                labels={"en": "Too expensive", "es": "Demasiado caro", "de": "Zu teuer"},
+                position=0,
+                enabled=True,
+                offers=[offer],
+            ),
+            lambda: subscriptions.apply(admin, sub, "discount", sub.version, percent=percent, orders=orders),
+        ):
+            try:
+                attempt()
+            except DomainError as error:
+                outcomes.append(error.code)
+            else:
+                outcomes.append("ok")
+            db.session.expire_all()
+    assert outcomes == (["ok", "ok"] if allowed else ["invalid_offer", "invalid_discount"])

@@ -11,6 +11,7 @@ from datetime import date
 from sqlalchemy import func, select, text
 
 from portal.extensions import db
+from portal.services.uow import unit_of_work
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -61,34 +62,34 @@ def bulk(models, *, drop_indexes: bool) -> Iterator[Callable[[dict[type, list[di
     indexes = [i for m in models for i in m.__table__.indexes if not i.unique] if postgres and drop_indexes else []
     superuser = postgres and db.session.scalar(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))
 
+    # Each chunk is a unit of work of its own, so memory and locks stay bounded by the chunk.
     def write_chunk(tables: dict[type, list[dict]]) -> None:
-        if postgres:
-            # Demo data can be loaded again: waiting for each chunk to reach the disk buys nothing.
-            db.session.execute(text("SET LOCAL synchronous_commit = off"))
-        if superuser:
-            # The rows are consistent by construction; checking each foreign key row by row (a
-            # trigger per row) would take most of the time.
-            db.session.execute(text("SET LOCAL session_replication_role = replica"))
-        write(tables)
-        db.session.commit()
+        with unit_of_work(outermost=True):
+            if postgres:
+                # Demo data can be loaded again: waiting for each chunk to reach the disk buys nothing.
+                db.session.execute(text("SET LOCAL synchronous_commit = off"))
+            if superuser:
+                # The rows are consistent by construction; checking each foreign key row by row (a
+                # trigger per row) would take most of the time.
+                db.session.execute(text("SET LOCAL session_replication_role = replica"))
+            write(tables)
 
-    for index in indexes:
-        db.session.execute(text(f"DROP INDEX IF EXISTS {index.name}"))
-    db.session.commit()
+    with unit_of_work(outermost=True):
+        for index in indexes:
+            db.session.execute(text(f"DROP INDEX IF EXISTS {index.name}"))
     try:
         yield write_chunk
     finally:
-        db.session.rollback()
-        if indexes:
-            db.session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
-        for index in indexes:
-            index.create(db.session.connection(), checkfirst=True)
-        db.session.commit()
+        with unit_of_work(outermost=True):
+            if indexes:
+                db.session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+            for index in indexes:
+                index.create(db.session.connection(), checkfirst=True)
     if postgres:
-        for model in models:
-            name = model.__tablename__
-            db.session.execute(
-                text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))")
-            )
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
+        with unit_of_work(outermost=True):
+            for model in models:
+                name = model.__tablename__
+                db.session.execute(
+                    text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))")
+                )
+            db.session.execute(text("ANALYZE"))
