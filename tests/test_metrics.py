@@ -422,10 +422,16 @@ def test_the_report_page_is_for_managers_with_a_chart_and_a_table_per_figure(app
     page = manager.get("/console/reports/service?start=2030-01-01&end=2030-01-31&split=topic")
     assert page.status_code == 200
     assert page.text.count("<svg") >= 2 and page.text.count("<table") == page.text.count("<h2 id=")
-    assert "<script" not in page.text and "customer_service" in page.text
+    # Reasons, topics and money in words and the shop's currency, never as codes or minor units.
+    assert "<script" not in page.text and "I was not happy with customer service" in page.text
+    assert "customer_service" not in page.text and "minor units" not in page.text
+    assert "Credits per agent (EUR)" in page.text
     csv_file = manager.get("/console/reports/service/cancel_reasons.csv?start=2030-01-01&end=2030-01-31")
     assert csv_file.mimetype == "text/csv"
-    assert csv_file.text.splitlines() == ["Reason,Cancellations,Share %", "customer_service,1,100.0"]
+    assert csv_file.text.splitlines() == [
+        "Reason,Cancellations,Share %",
+        "I was not happy with customer service,1,100.0",
+    ]
     for query in (
         "start=2030-02-30",
         "start=2030-02-01&end=2030-01-01",

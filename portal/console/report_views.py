@@ -15,11 +15,14 @@ from wtforms.validators import Optional, ValidationError
 
 from portal.access import staff_required
 from portal.console.views import bp
+from portal.i18n import action_label, channel_label
 from portal.models import StaffRole
 from portal.services import clock, metrics, reports
 from portal.text import lazy_text as _l
 
 MAX_DAYS = 3 * 366
+# The report's split codes that pages name (channels, self-serve actions).
+REPORT_LABELS = {"channel": channel_label, "action": action_label}
 # Days a report can start or end on: beyond them, dates are typing mistakes.
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
@@ -74,7 +77,7 @@ def service_report():
     return render_template(
         "console/service_report.html",
         form=form,
-        tables=reports.tables(form.period(), form.split.data),
+        tables=reports.tables(form.period(), form.split.data, REPORT_LABELS),
         chart=reports,
     )
 
@@ -99,7 +102,7 @@ def service_report_csv(name: str):
     form, valid = _form()
     if not valid:
         abort(400)
-    table = next((t for t in reports.tables(form.period(), form.split.data) if t.name == name), None)
+    table = next((t for t in reports.tables(form.period(), form.split.data, REPORT_LABELS) if t.name == name), None)
     if table is None:
         abort(404)
     out = io.StringIO()

@@ -5,11 +5,15 @@ the template only draws what it is given, and the page needs no script."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from portal.services import metrics
+from flask import current_app
+
+from portal.money import from_minor
+from portal.services import cancel_reasons, handoff, metrics
 from portal.text import lazy_text as _l
 
 CSAT_SPLITS = {
@@ -82,10 +86,25 @@ def default_range(today: date) -> metrics.Range:
     return metrics.Range(today - timedelta(days=89), today)
 
 
-def tables(period: metrics.Range, split: str) -> list[Table]:
+def _label(names, key: str) -> str:
+    """A code shown in words; a code without a name yet stays readable as itself."""
+    return str(names.get(key, key))
+
+
+def tables(period: metrics.Range, split: str, labels: dict[str, Callable[[str], str]] | None = None) -> list[Table]:
+    """Every figure as a table. `labels` names the codes of splits whose words live with the
+    pages (channels, actions); reasons, offers and topics are named here."""
     figures = metrics.all_figures(period)
     csat = figures["csat"]
     split = split if split in CSAT_SPLITS else "channel"
+    reason_names = {reason.code: reason.label for reason in cancel_reasons.reasons(include_disabled=True)}
+    split_names = {"topic": lambda key: _label(handoff.ISSUE_TYPES, key), **(labels or {})}
+    name_of = split_names.get(split, str)
+    currency = current_app.config["MERCHANT_CURRENCY"]
+
+    def amount(minor: int) -> float:
+        return float(from_minor(minor, currency))
+
     rated = _l("Ratings")
     result = [
         _table(
@@ -93,7 +112,7 @@ def tables(period: metrics.Range, split: str) -> list[Table]:
             _l("CSAT by %(split)s", split=CSAT_SPLITS[split]),
             [CSAT_SPLITS[split], _l("CSAT %"), rated, _l("Rated 4-5")],
             [
-                [key, group["csat_percent"], group["ratings"], group["satisfied"]]
+                [name_of(key), group["csat_percent"], group["ratings"], group["satisfied"]]
                 for key, group in csat[f"by_{split}"].items()
             ]
             + [[_l("All"), csat["csat_percent"], csat["ratings"], csat["satisfied"]]],
@@ -151,7 +170,10 @@ def tables(period: metrics.Range, split: str) -> list[Table]:
             "cancel_reasons",
             _l("Cancel reasons"),
             [_l("Reason"), _l("Cancellations"), _l("Share %")],
-            [[row["key"], row["count"], row["share"]] for row in figures["cancel_reasons"]["by_reason"]],
+            [
+                [_label(reason_names, row["key"]), row["count"], row["share"]]
+                for row in figures["cancel_reasons"]["by_reason"]
+            ],
         ),
         _table(
             "cancel_tenure",
@@ -164,16 +186,22 @@ def tables(period: metrics.Range, split: str) -> list[Table]:
             _l("Offers and 30-day saves"),
             [_l("Offer"), _l("30-day save rate %"), _l("Shown"), _l("Taken"), _l("Saved at 30 days")],
             [
-                [offer, g["rate"], g["offers_shown"], g["taken"], g["saved_30d"]]
+                [_label(cancel_reasons.OFFER_LABELS, offer), g["rate"], g["offers_shown"], g["taken"], g["saved_30d"]]
                 for offer, g in figures["save_rate_30d"]["by_offer"].items()
             ],
         ),
         _table(
             "credits",
-            _l("Credits per agent (minor units)"),
+            _l("Credits per agent (%(currency)s)", currency=currency),
             [_l("Agent"), _l("Given"), _l("Waiting for approval"), _l("Rejected"), _l("Requests")],
             [
-                [agent, g["given_minor"], g["pending_minor"], g["rejected_minor"], g["requests"]]
+                [
+                    agent,
+                    amount(g["given_minor"]),
+                    amount(g["pending_minor"]),
+                    amount(g["rejected_minor"]),
+                    g["requests"],
+                ]
                 for agent, g in figures["credits"]["by_agent"].items()
             ],
         ),
