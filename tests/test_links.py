@@ -18,13 +18,14 @@ from portal.models import (
     Order,
     OrderStatus,
     OutboxEmail,
+    StaffRole,
     Subscription,
     SubscriptionStatus,
 )
 from portal.services import actions, auth, links, policy, subscriptions
 from portal.services.actors import Actor
 from tests import factories
-from tests.helpers import TODAY, csrf_token, follow_link, form_fields, link_path, sign_in_url
+from tests.helpers import TODAY, csrf_token, follow_link, form_fields, link_path, sign_in_staff, sign_in_url
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 MERCHANT = Actor.system("test")
@@ -289,3 +290,26 @@ def test_a_link_whose_order_was_dropped_still_answers_with_a_page(app, client, s
     assert pressed.status_code in (302, 410)
     with app.app_context():
         assert db.session.get(Subscription, shop["ben@example.com"]).version == version
+
+
+def test_an_admin_revokes_one_link_pasted_from_an_email(app, client, shop):
+    revoked = _link(app, "ben@example.com", "skip")
+    kept = _link(app, "ben@example.com", "sign_in", None)
+    with app.app_context():
+        factories.staff(StaffRole.ADMIN, "links-admin@example.com")
+    admin = app.test_client()
+    sign_in_staff(admin, "links-admin@example.com")
+    page = admin.get("/admin/integrations")
+    fields = form_fields(page.text, "revoke-one-form")
+    pasted = f"{app.config['PUBLIC_BASE_URL']}{revoked}"
+    assert admin.post("/admin/integrations/links/revoke-one", data={**fields, "one-link": pasted}).status_code == 302
+    assert client.get(revoked).status_code == 410 and client.get(kept).status_code == 200
+    again = admin.post(
+        "/admin/integrations/links/revoke-one", data={**fields, "one-link": pasted}, follow_redirects=True
+    )
+    assert "already been used or revoked" in again.text
+    for wrong in ("https://elsewhere.example/x", "/l/99999/nothing", "/l/99999999999/x"):
+        refused = admin.post("/admin/integrations/links/revoke-one", data={**fields, "one-link": wrong})
+        assert refused.status_code == 404 and "not a link of this portal" in refused.text
+    with app.app_context():
+        assert _count(AuditEvent, AuditEvent.action == "link.revoked") == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, SelectMultipleField, StringField
@@ -53,6 +55,19 @@ class WebhookForm(FlaskForm):
 
 class RevokeLinksForm(FlaskForm):
     email = email_field(_l("Customer's email address"))
+
+
+class RevokeOneLinkForm(FlaskForm):
+    link = StringField(
+        _l("The link, as the customer got it"),
+        validators=[InputRequired(_l("Paste the link.")), Length(max=500)],
+        description=_l("It starts with your portal's address and /l/."),
+    )
+
+    def link_id(self) -> int | None:
+        """The link's id from a pasted link (or its path); None when it is not one of ours."""
+        found = re.search(r"/l/(\d{1,10})/", self.link.data or "")
+        return int(found.group(1)) if found else None
 
 
 class BulkLinksForm(FlaskForm):

@@ -14,6 +14,7 @@ from portal.admin.integration_forms import (
     ApiKeyForm,
     BulkLinksForm,
     RevokeLinksForm,
+    RevokeOneLinkForm,
     WebhookForm,
 )
 from portal.admin.views import bp
@@ -31,6 +32,7 @@ def _page(status: int = 200, **shown):
         "key_form": ApiKeyForm(prefix="key"),
         "webhook_form": WebhookForm(prefix="hook"),
         "revoke_form": RevokeLinksForm(prefix="revoke"),
+        "revoke_one_form": RevokeOneLinkForm(prefix="one"),
         "bulk_form": BulkLinksForm(prefix="bulk"),
     }
     forms.update({name: form for name, form in shown.items() if name.endswith("_form")})
@@ -104,6 +106,23 @@ def revoke_customer_links():
         return _page(404, revoke_form=form)
     count = links.revoke_all(current_actor(), customer)
     flash(_("%(count)d unused links of %(email)s no longer work.", count=count, email=customer.email), "success")
+    return redirect(url_for("admin.integrations"))
+
+
+@bp.route("/integrations/links/revoke-one", methods=["POST"])
+@staff_required(StaffRole.ADMIN)
+def revoke_one_link():
+    form = RevokeOneLinkForm(prefix="one")
+    if not form.validate_on_submit():
+        return _page(400, revoke_one_form=form)
+    link = links.get(form.link_id()) if form.link_id() is not None else None
+    if link is None:
+        form.link.errors = [*form.link.errors, _("That is not a link of this portal.")]
+        return _page(404, revoke_one_form=form)
+    if links.revoke(current_actor(), link):
+        flash(_("That link no longer works."), "success")
+    else:
+        flash(_("That link had already been used or revoked."), "success")
     return redirect(url_for("admin.integrations"))
 
 
