@@ -34,9 +34,17 @@ def two_subs(app, client):
     return ids
 
 
-def _post_address(client, path, **overrides):
+def _preview_address(client, path, **overrides):
     page = client.get(path)
     return client.post(path, data={"csrf_token": csrf_token(page.text), **ADDRESS, **overrides})
+
+
+def _post_address(client, path, **overrides):
+    """Enter the address, then confirm what the preview carried over."""
+    preview = _preview_address(client, path, **overrides)
+    if preview.status_code != 200:
+        return preview
+    return client.post(path, data={**form_fields(preview.text, "address-confirm"), "confirm": "1"})
 
 
 def _addresses(app, ids):
@@ -101,6 +109,43 @@ def test_same_address_twice_applies_once(app, client, two_subs):
     assert again.status_code == 409 and "already the shipping address" in again.text
     with app.app_context():
         assert len(db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == "address_changed")).all()) == 1
+
+
+def test_address_preview_changes_nothing_until_confirmed(app, client, two_subs):
+    before = _addresses(app, two_subs)
+    path = f"/subscriptions/{two_subs[0]}/address"
+    preview = _preview_address(client, path, apply_to_all="y")
+    assert preview.status_code == 200
+    assert "Check the new address" in preview.text and "Calle Luna 5" in preview.text
+    assert preview.text.count('class="changed"') == 2  # both subscriptions move
+    assert _addresses(app, two_subs) == before
+    with app.app_context():
+        assert not db.session.scalars(select(AuditEvent).where(AuditEvent.action == "subscription.address")).all()
+        assert not db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == "address_changed")).all()
+    carried = form_fields(preview.text, "address-confirm")
+    back = client.post(path, data={**carried, "back": "1"})
+    assert back.status_code == 200 and 'value="Calle Luna 5"' in back.text
+    assert _addresses(app, two_subs) == before
+    assert client.post(path, data={**carried, "confirm": "1"}).status_code == 302
+    assert client.post(path, data={**carried, "confirm": "1"}).status_code == 409  # the resubmit applies once
+    assert _addresses(app, two_subs) == ["Calle Luna 5", "Calle Luna 5"]
+    with app.app_context():
+        assert len(db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == "address_changed")).all()) == 1
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"line1": "x" * 500}, {"country": "<script>"}, {"postal_code": "' OR 1=1 --"}, {"name": ""}],
+)
+def test_hostile_address_is_refused_at_the_preview(app, client, two_subs, overrides):
+    path = f"/subscriptions/{two_subs[0]}/address"
+    response = _preview_address(client, path, **overrides)
+    assert response.status_code == 400 and "Check the new address" not in response.text
+    hostile_confirm = client.post(
+        path, data={"csrf_token": csrf_token(client.get(path).text), **ADDRESS, **overrides, "confirm": "1"}
+    )
+    assert hostile_confirm.status_code == 400
+    assert "Calle Luna 5" not in _addresses(app, two_subs)
 
 
 def test_profile_update(app, client, two_subs):

@@ -101,10 +101,17 @@ def address(subscription_id: int | None):
     subscription = account.get_subscription(customer, subscription_id) if subscription_id else None
     form = _address_form(subscription or next(iter(customer.subscriptions), None))
     status = 200
-    if form.validate_on_submit():
+    # Three steps in one form: the entered address, its preview, and the confirm that applies it;
+    # "back" returns to the first with what was entered.
+    if form.validate_on_submit() and "back" not in request.form:
         data = form.address_input()
         target = None if (form.apply_to_all.data or subscription is None) else subscription.id
         try:
+            if "confirm" not in request.form:
+                preview = addresses.preview_address_change(customer, data, target)
+                return render_template(
+                    "account/address_preview.html", form=form, subscription=subscription, preview=preview
+                )
             changed = addresses.change_shipping_address(current_actor(), customer, data, target)
         except addresses.InvalidAddress as error:
             show_field_errors(form, error.errors)
@@ -126,7 +133,7 @@ def address(subscription_id: int | None):
                 if subscription
                 else url_for("account.dashboard", **confirmation_args())
             )
-    elif request.method == "POST":
+    elif request.method == "POST" and "back" not in request.form:
         status = 400
     return render_template("account/address.html", form=form, subscription=subscription), status
 

@@ -9,10 +9,12 @@ from flask import current_app
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Address, Customer, Subscription
+from portal.models import Address, Customer, OrderStatus, Subscription
 from portal.services import audit, notifications
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
+from portal.services.subscriptions import queries
+from portal.services.subscriptions.queries import UpcomingOrder
 from portal.services.subscriptions.rules import LIVE_STATUSES
 from portal.services.uow import transactional
 from portal.text import lazy_text as _l
@@ -121,6 +123,48 @@ def validate(data: AddressInput) -> AddressInput:
     return data
 
 
+def _targets(customer: Customer, data: AddressInput, subscription_id: int | None) -> list[Subscription]:
+    """The subscriptions a change would move, refused when it would move none of them."""
+    query = select(Subscription).where(Subscription.customer_id == customer.id, Subscription.status.in_(LIVE_STATUSES))
+    if subscription_id is not None:
+        query = select(Subscription).where(Subscription.customer_id == customer.id, Subscription.id == subscription_id)
+    targets = list(db.session.scalars(query))
+    if subscription_id is not None and not targets:
+        raise NotFound()
+    if targets and all(_same(subscription.shipping_address, data) for subscription in targets):
+        # Also what makes a double-submitted form apply once.
+        raise AddressUnchanged()
+    return targets
+
+
+@dataclass(frozen=True)
+class MovedSubscription:
+    subscription: Subscription
+    address_before: Address | None
+    orders: list[UpcomingOrder]
+
+
+@dataclass(frozen=True)
+class AddressPreview:
+    address: AddressInput
+    moved: list[MovedSubscription]
+
+
+def preview_address_change(customer: Customer, data: AddressInput, subscription_id: int | None) -> AddressPreview:
+    """What change_shipping_address would do, changing nothing: each subscription it moves, the
+    address it leaves, and the orders still to ship that will go to the new one."""
+    data = validate(data)
+    moved = [
+        MovedSubscription(
+            subscription,
+            subscription.shipping_address,
+            [upcoming for upcoming in queries.upcoming(subscription) if upcoming.order.status is OrderStatus.SCHEDULED],
+        )
+        for subscription in _targets(customer, data, subscription_id)
+    ]
+    return AddressPreview(data, moved)
+
+
 @transactional
 def change_shipping_address(
     actor: Actor, customer: Customer, data: AddressInput, subscription_id: int | None
@@ -139,15 +183,7 @@ def change_shipping_address(
             after={"fields": sorted(error.errors)},
         )
         raise
-    query = select(Subscription).where(Subscription.customer_id == customer.id, Subscription.status.in_(LIVE_STATUSES))
-    if subscription_id is not None:
-        query = select(Subscription).where(Subscription.customer_id == customer.id, Subscription.id == subscription_id)
-    targets = list(db.session.scalars(query))
-    if subscription_id is not None and not targets:
-        raise NotFound()
-    if targets and all(_same(subscription.shipping_address, data) for subscription in targets):
-        # Also what makes a double-submitted form apply once.
-        raise AddressUnchanged()
+    targets = _targets(customer, data, subscription_id)
     # A new row rather than an edit: an address an order already went to stays as it was.
     address = Address(
         customer_id=customer.id,
