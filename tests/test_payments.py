@@ -407,3 +407,21 @@ def test_a_card_a_cancelled_subscription_still_names_can_be_removed(app, client,
         [kept] = payments.saved_cards(db.session.scalar(select(Customer)))
         assert kept.last4 == "4444"
         assert db.session.get(Subscription, sub_id).payment_method_id == kept.id
+
+
+def test_each_card_shows_the_subscriptions_and_next_charge_it_pays(app, client, due):
+    due(GOOD)
+    with app.app_context():
+        customer = db.session.scalar(select(Customer))
+        add_card(customer, "5555555555554444")
+        subscription = db.session.scalar(select(Subscription))
+        uses = payments.card_uses(customer)
+        assert [s.id for s in uses[subscription.payment_method_id]] == [subscription.id]
+        assert sum(len(subs) for subs in uses.values()) == 1
+        card_last4 = subscription.payment_method.last4
+        name = subscription.items[0].variant.product.name
+    sign_in_customer(app, client, "payer@example.com")
+    page = client.get("/payment").text
+    row = next(line for line in page.split("<li") if f"ending in {card_last4}" in line)
+    assert f"Used by: {name}, next charge " in row and "€" in row
+    assert page.count("Used by:") == 1

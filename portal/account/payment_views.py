@@ -24,6 +24,7 @@ def payment():
         "account/payment.html",
         setup=card_form,
         cards=payments.saved_cards(customer),
+        card_uses=payments.card_uses(customer),
         failed=account.failed_orders(customer),
         form=ConfirmForm(),
     )

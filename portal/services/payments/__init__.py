@@ -17,6 +17,7 @@ from portal.services.payments.cards import (
     DefaultCardInUse,
     PaymentProblem,
     card_form,
+    card_uses,
     default_card,
     ensure_provider_customer,
     ensure_test_card,
@@ -71,5 +72,6 @@ __all__ = [
     "set_default_card",
     "settle",
     "card_form",
+    "card_uses",
     "start_card_setup",
 ]

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.billing import stripe_gateway as gateway
 from portal.extensions import db
-from portal.models import Customer, PaymentMethod
+from portal.models import Customer, PaymentMethod, Subscription
 from portal.services import audit, notifications
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
@@ -78,6 +78,18 @@ def saved_cards(customer: Customer) -> list[PaymentMethod]:
             .order_by(PaymentMethod.is_default.desc(), PaymentMethod.id)
         )
     )
+
+
+def card_uses(customer: Customer) -> dict[int, list[Subscription]]:
+    """Per saved card, the live subscriptions it pays for, so making it default or removing it
+    shows whose next charge it touches. A subscription without its own card pays with the default."""
+    default = default_card(customer.id)
+    uses: dict[int, list[Subscription]] = {}
+    for subscription in customer.subscriptions:
+        card_id = subscription.payment_method_id or (default.id if default else None)
+        if subscription.status in LIVE_STATUSES and card_id is not None:
+            uses.setdefault(card_id, []).append(subscription)
+    return uses
 
 
 def default_card(customer_id: int) -> PaymentMethod | None:
