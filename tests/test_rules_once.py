@@ -280,13 +280,13 @@ def test_shipped_languages_are_the_profile_choices_the_footer_and_the_reason_lab
 
 
 @pytest.mark.parametrize(("typed", "minor"), [("1250", 1250), ("12.50", None)])
-def test_yen_become_minor_units_alike_in_the_console_credit_and_the_admin_limit(app, typed, minor):
+def test_yen_become_minor_units_alike_in_the_console_credit_and_the_admin_limit(app, monkeypatch, typed, minor):
     from werkzeug.datastructures import MultiDict
 
     from portal.admin.forms import PolicyForm
     from portal.console.forms import CreditForm
 
-    app.config["MERCHANT_CURRENCY"] = "JPY"
+    monkeypatch.setitem(app.config, "MERCHANT_CURRENCY", "JPY")
     seen = []
     with app.test_request_context():
         for form, field in (
@@ -298,11 +298,11 @@ def test_yen_become_minor_units_alike_in_the_console_credit_and_the_admin_limit(
     assert seen == [minor, minor]
 
 
-def test_email_links_and_the_cli_session_link_are_under_the_public_base_url(app, subscriber):
+def test_email_links_and_the_cli_session_link_are_under_the_public_base_url(app, monkeypatch, subscriber):
     from portal.models import OutboxEmail
     from portal.services import auth
 
-    app.config["PUBLIC_BASE_URL"] = "https://portal.shop.example/account"
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://portal.shop.example/account")
     with app.app_context():
         auth.request_login_link("rules@example.com", "en", Actor.system("test"))
         assert auth.send_requested_links() == 1
@@ -311,3 +311,22 @@ def test_email_links_and_the_cli_session_link_are_under_the_public_base_url(app,
     printed = app.test_cli_runner().invoke(args=["portal-session", "rules@example.com"]).output.strip()
     for url in (emailed, printed):
         assert re.fullmatch(r"https://portal\.shop\.example/account/login/t/[^/?\s]+(\?\S*)?", url), url
+
+
+def test_two_different_emails_to_a_spanish_customer_are_both_in_spanish(app, subscriber):
+    from portal.models import OutboxEmail
+    from portal.services import profile
+
+    with app.app_context():
+        sub = db.session.get(Subscription, subscriber)
+        sub.customer.locale = "es"
+        db.session.commit()
+        profile.request_email_change(Actor.for_customer(sub.customer), sub.customer, "rui.new@example.com")
+        sub = db.session.get(Subscription, subscriber)
+        subscriptions.apply(Actor.for_customer(sub.customer), sub, "pause", sub.version, cycles=1)
+        sent = {(email.kind, email.to_address): email.locale for email in db.session.scalars(select(OutboxEmail))}
+    assert sent == {
+        ("email_change_notice", "rules@example.com"): "es",
+        ("email_change_confirm", "rui.new@example.com"): "es",
+        ("subscription_changed", "rules@example.com"): "es",
+    }
