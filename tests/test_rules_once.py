@@ -241,3 +241,92 @@ def test_discount_bounds_are_the_same_for_the_merchant_and_the_subscription(app,
                 outcomes.append("ok")
             db.session.expire_all()
     assert outcomes == (["ok", "ok"] if allowed else ["invalid_offer", "invalid_discount"])
+
+
+def test_the_two_offer_limit_is_the_admin_form_label_and_the_service_refusal(app):
+    from portal.admin.forms import cancel_reason_form
+
+    offers = [{"type": "pause"}, {"type": "skip"}, {"type": "talk"}]
+    with app.test_request_context():
+        assert str(cancel_reason_form(meta={"csrf": False}).offers.label.text) == "Offers (at most 2)"
+        save = {
+            "code": "moving",
+            "labels": {"en": "Moving", "es": "Me mudo", "de": "Umzug"},
+            "position": 0,
+            "enabled": True,
+        }
+        cancel_reasons.save_reason(Actor.system("admin-test"), **save, offers=offers[:2])
+        with pytest.raises(DomainError) as refused:
+            cancel_reasons.save_reason(Actor.system("admin-test"), **save, offers=offers)
+    assert refused.value.code == "too_many_offers"
+
+
+def test_shipped_languages_are_the_profile_choices_the_footer_and_the_reason_labels(app, client, subscriber):
+    from portal.admin.forms import cancel_reason_form
+
+    profile = client.get("/profile").text
+    # Signed-in subscribers choose in their profile; everyone else in the footer.
+    footer = app.test_client().get("/login").text.split('class="language-form"', 1)[1]
+    for form_html in (profile, footer):
+        choices = form_html.split('name="locale"', 1)[1].split("</select>", 1)[0]
+        assert re.findall(r'<option[^>]*value="(\w+)"[^>]*>([^<]+)</option>', choices) == [
+            ("en", "English"),
+            ("es", "Español"),
+            ("de", "Deutsch"),
+        ]
+    with app.test_request_context():
+        labels = [field.name for field in cancel_reason_form(meta={"csrf": False}).label_fields]
+    assert labels == ["label_en", "label_es", "label_de"]
+
+
+@pytest.mark.parametrize(("typed", "minor"), [("1250", 1250), ("12.50", None)])
+def test_yen_become_minor_units_alike_in_the_console_credit_and_the_admin_limit(app, monkeypatch, typed, minor):
+    from werkzeug.datastructures import MultiDict
+
+    from portal.admin.forms import PolicyForm
+    from portal.console.forms import CreditForm
+
+    monkeypatch.setitem(app.config, "MERCHANT_CURRENCY", "JPY")
+    seen = []
+    with app.test_request_context():
+        for form, field in (
+            (CreditForm(MultiDict({"amount": typed, "reason": "late"}), meta={"csrf": False}), "amount"),
+            (PolicyForm(MultiDict({"agent_credit_limit": typed}), meta={"csrf": False}), "agent_credit_limit"),
+        ):
+            form.validate()
+            seen.append(None if form[field].errors else form[field].data)
+    assert seen == [minor, minor]
+
+
+def test_email_links_and_the_cli_session_link_are_under_the_public_base_url(app, monkeypatch, subscriber):
+    from portal.models import OutboxEmail
+    from portal.services import auth
+
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://portal.shop.example/account")
+    with app.app_context():
+        auth.request_login_link("rules@example.com", "en", Actor.system("test"))
+        assert auth.send_requested_links() == 1
+        body = db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id.desc())).first().body_text
+    emailed = re.search(r"https?://\S+", body).group(0)
+    printed = app.test_cli_runner().invoke(args=["portal-session", "rules@example.com"]).output.strip()
+    for url in (emailed, printed):
+        assert re.fullmatch(r"https://portal\.shop\.example/account/login/t/[^/?\s]+(\?\S*)?", url), url
+
+
+def test_two_different_emails_to_a_spanish_customer_are_both_in_spanish(app, subscriber):
+    from portal.models import OutboxEmail
+    from portal.services import profile
+
+    with app.app_context():
+        sub = db.session.get(Subscription, subscriber)
+        sub.customer.locale = "es"
+        db.session.commit()
+        profile.request_email_change(Actor.for_customer(sub.customer), sub.customer, "rui.new@example.com")
+        sub = db.session.get(Subscription, subscriber)
+        subscriptions.apply(Actor.for_customer(sub.customer), sub, "pause", sub.version, cycles=1)
+        sent = {(email.kind, email.to_address): email.locale for email in db.session.scalars(select(OutboxEmail))}
+    assert sent == {
+        ("email_change_notice", "rules@example.com"): "es",
+        ("email_change_confirm", "rui.new@example.com"): "es",
+        ("subscription_changed", "rules@example.com"): "es",
+    }

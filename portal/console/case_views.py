@@ -63,10 +63,12 @@ def queue():
         assignee=form.assignee.data,
         breached=bool(form.breached.data),
     )
+    page = inbox.queue(current_user.staff, filters, page=request.args.get("page", 1, type=int))
     return render_template(
         "console/queue.html",
         form=form,
-        rows=inbox.queue(current_user.staff, filters),
+        page=page,
+        rows=page.rows,
         target_hours=response_times.first_response_target_hours(),
         staff_names={s.id: s.name for s in staff},
         topics=handoff.ISSUE_TYPES,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 
 from flask import current_app
@@ -28,7 +29,7 @@ from portal.services import audit, contact, handoff, links, notifications, surve
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
 from portal.services.lookup import get_or_404
-from portal.services.response_times import ResponseClock, response_clock
+from portal.services.response_times import ResponseClock, first_response_target_hours, response_clock
 from portal.services.uow import transactional, unit_of_work
 from portal.services.urls import public_url
 from portal.text import lazy_text as _l
@@ -374,10 +375,22 @@ class QueueRow:
     customer_name: str
 
 
-def queue(staff: StaffUser, filters: QueueFilter, limit: int = 200) -> list[QueueRow]:
-    # The name is read out of the snapshot in the database: the snapshots themselves stay there.
-    name = Case.snapshot["customer"]["name"].as_string()
-    query = select(Case, name).options(defer(Case.snapshot)).order_by(Case.created_at)
+QUEUE_PAGE_SIZE = 50
+# Far past any real queue, and small enough that the row offset stays inside a 64-bit integer.
+MAX_PAGE = 10**9
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[QueueRow]
+    page: int
+    has_prev: bool
+    has_next: bool
+
+
+def queue(staff: StaffUser, filters: QueueFilter, page: int = 1, per_page: int = QUEUE_PAGE_SIZE) -> QueuePage:
+    """One page of the queue, oldest first; a page number out of range gives page 1 or an empty page."""
+    query = select(Case).options(defer(Case.snapshot)).order_by(Case.created_at, Case.id)
     if filters.status == "open":
         query = query.where(Case.status.in_(OPEN_STATUSES))
     elif filters.status in {s.value for s in CaseStatus}:
@@ -391,13 +404,21 @@ def queue(staff: StaffUser, filters: QueueFilter, limit: int = 200) -> list[Queu
     elif filters.assignee and filters.assignee.isdigit():
         query = query.where(Case.assignee_id == int(filters.assignee))
     now = utcnow()
-    rows = [
-        QueueRow(case, response_clock(case, now), customer_name or case.sender or "")
-        for case, customer_name in db.session.execute(query.limit(limit))
-    ]
+    if filters.breached:
+        # Business hours never outrun the wall clock, so this keeps every breached case; the exact
+        # business-hours test below can only drop rows from a page, never move them to another.
+        wall_clock_target = timedelta(hours=first_response_target_hours())
+        query = query.where(Case.first_response_at.is_(None), Case.created_at <= now - wall_clock_target)
+    pagination = db.paginate(query, page=min(page, MAX_PAGE), per_page=per_page, error_out=False)
+    cases = list(pagination.items)
+    # The name is read out of the snapshot in the database: the snapshots themselves stay there.
+    name = Case.snapshot["customer"]["name"].as_string()
+    page_ids = [case.id for case in cases]
+    names = {case_id: n for case_id, n in db.session.execute(select(Case.id, name).where(Case.id.in_(page_ids)))}
+    rows = [QueueRow(case, response_clock(case, now), names.get(case.id) or case.sender or "") for case in cases]
     if filters.breached:
         rows = [row for row in rows if row.clock.breached and not row.clock.responded]
-    return rows
+    return QueuePage(rows, pagination.page, pagination.has_prev, pagination.has_next)
 
 
 def customer_history(case: Case) -> list[CaseMessage]:
