@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from portal.billing import stripe_gateway as gateway
 from portal.extensions import db
-from portal.models import Customer, PaymentMethod, Subscription
+from portal.models import Customer, PaymentMethod, Subscription, SubscriptionItem, Variant
 from portal.services import audit, notifications
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
@@ -84,10 +85,17 @@ def card_uses(customer: Customer) -> dict[int, list[Subscription]]:
     """Per saved card, the live subscriptions it pays for, so making it default or removing it
     shows whose next charge it touches. A subscription without its own card pays with the default."""
     default = default_card(customer.id)
+    # One statement however many subscriptions: the page names each one's product.
+    live = db.session.scalars(
+        select(Subscription)
+        .where(Subscription.customer_id == customer.id, Subscription.status.in_(LIVE_STATUSES))
+        .options(joinedload(Subscription.items).joinedload(SubscriptionItem.variant).joinedload(Variant.product))
+        .order_by(Subscription.id)
+    ).unique()
     uses: dict[int, list[Subscription]] = {}
-    for subscription in customer.subscriptions:
+    for subscription in live:
         card_id = subscription.payment_method_id or (default.id if default else None)
-        if subscription.status in LIVE_STATUSES and card_id is not None:
+        if card_id is not None:
             uses.setdefault(card_id, []).append(subscription)
     return uses
 
