@@ -165,6 +165,14 @@ def test_resolving_a_case_emails_signed_one_tap_links_and_a_scanner_records_noth
     assert client.post("/survey/not-a-token", data={"score": "4"}).status_code == 400
 
 
+def test_guessing_survey_tokens_is_rate_limited_per_client(app, client):
+    app.config["SURVEY_RATE_LIMIT"] = "3 per minute"
+    statuses = [client.get(f"/survey/guess-{attempt}").status_code for attempt in range(4)]
+    assert statuses == [400, 400, 400, 429]
+    other_client = app.test_client()
+    assert other_client.get("/survey/guess", environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 400
+
+
 def test_a_case_still_open_cannot_be_rated(app, client_in, sub):
     with app.app_context():
         customer = db.session.scalar(select(Customer))

@@ -4,10 +4,11 @@ only the POST records it."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from portal.errors import expired_link_page
+from portal.extensions import limiter
 from portal.forms import show_error
 from portal.models import SurveyKind
 from portal.services import surveys
@@ -24,7 +25,12 @@ def question_label(kind: SurveyKind):
     return _("How happy are you with how we handled it? (1 = very unhappy, 5 = very happy)")
 
 
+def _survey_limit() -> str:
+    return current_app.config["SURVEY_RATE_LIMIT"]
+
+
 @bp.route("/survey/<token>", methods=["GET", "POST"])
+@limiter.limit(_survey_limit)
 def answer(token: str):
     try:
         survey = surveys.check_link(token)
