@@ -273,7 +273,7 @@ def test_containment_counts_who_tried_and_did_not_hand_off_within_seven_days(ctx
     assert metrics.containment(JANUARY) == {"attempted": 3, "handed_off": 1, "contained": 2, "rate": 66.7}
 
 
-def _attempt(customer, sub, *, reason, outcome, tenure, offers=(), taken=None, verified=None, day=5):
+def _attempt(customer, sub, *, reason, outcome, tenure, offers=(), taken=None, verified=None, day=5, month=1):
     db.session.add(
         CancelAttempt(
             customer_id=customer.id,
@@ -285,7 +285,7 @@ def _attempt(customer, sub, *, reason, outcome, tenure, offers=(), taken=None, v
             offer_taken=taken,
             save_verified=verified,
             plan={"items": [[sub.items[0].variant.sku, 1]]},
-            created_at=at(day),
+            created_at=at(day, month=month),
         )
     )
 
@@ -442,6 +442,45 @@ def test_the_report_page_is_for_managers_with_a_chart_and_a_table_per_figure(app
     ):
         assert manager.get(f"/console/reports/service?{query}").status_code == 400
     assert manager.get("/console/reports/service/nope.csv").status_code == 404
+
+
+def test_cancellations_split_by_month_tenure_and_product_each_with_its_chart(app, client):
+    with app.app_context():
+        customer = factories.customer()
+        sub = factories.subscription(customer)
+        product = sub.items[0].variant.product.name
+        for reason, tenure, month in (("too_expensive", 10, 1), ("too_expensive", 200, 3), ("moving", 40, 3)):
+            _attempt(customer, sub, reason=reason, outcome=AttemptOutcome.CANCELLED, tenure=tenure, month=month)
+        db.session.commit()
+    manager = _staff_client(app, client, StaffRole.MANAGER)
+    quarter = "start=2030-01-01&end=2030-03-31"
+
+    def rows(split: str) -> list[str]:
+        csv_file = manager.get(f"/console/reports/service/cancel_split.csv?{quarter}&cancel_split={split}")
+        return csv_file.text.splitlines()
+
+    expensive, moving = "It costs too much", "I am moving or away for a while"
+    # The month without a cancellation is a row of zeros, so the trend does not skip it.
+    assert rows("month") == [
+        f"Month,Cancellations,{expensive},{moving}",
+        "2030-01,1,1,0",
+        "2030-02,0,0,0",
+        "2030-03,2,1,1",
+    ]
+    assert rows("tenure") == [
+        f"Tenure (days),Cancellations,{expensive},{moving}",
+        "0-30,1,1,0",
+        "31-90,1,0,1",
+        "91-365,1,1,0",
+        "365+,0,0,0",
+    ]
+    assert rows("product") == [f"Product,Cancellations,{expensive},{moving}", f"{product},3,2,1"]
+    trend = manager.get(f"/console/reports/service?{quarter}").text
+    # The cancellations trend is drawn; CSAT, with no ratings, has no line to draw.
+    assert "Cancellations by Month" in trend and trend.count("<polyline") == 1
+    by_product = manager.get(f"/console/reports/service?{quarter}&cancel_split=product").text
+    assert f"<title>{product}: 3</title>" in by_product
+    assert manager.get(f"/console/reports/service?{quarter}&cancel_split=reason").status_code == 400
 
 
 def test_agents_cannot_see_the_report(app, client):

@@ -11,8 +11,20 @@ import pytest
 from sqlalchemy import event, select
 
 from portal.extensions import db
-from portal.models import Customer, OrderStatus, ProductSwap, StaffRole, Subscription, SubscriptionStatus
-from portal.services import handoff, subscriptions
+from portal.models import (
+    AttemptOutcome,
+    CancelAttempt,
+    Customer,
+    OrderStatus,
+    ProductSwap,
+    StaffRole,
+    Subscription,
+    SubscriptionStatus,
+    Survey,
+    SurveyKind,
+    utcnow,
+)
+from portal.services import demo_service, handoff, subscriptions
 from portal.services.actors import Actor
 from tests import factories
 from tests.helpers import sign_in_customer, sign_in_staff
@@ -121,3 +133,56 @@ def test_console_pages_read_the_same_for_1_and_20_subscriptions(app, client, fix
     assert fragment["Lonely"] == fragment["Searchable"]
     assert _statements(app, client, "/console/?q=lonely@example.com") <= fragment["Lonely"]
     assert max(*counts["twenty"].values(), queue_of_one, *fragment.values()) <= MOST_STATEMENTS, counts
+
+
+def _subscriber_only(email: str) -> Customer:
+    """A customer whose one subscription is of a product of its own, so reports split by product."""
+    customer = factories.customer(email)
+    factories.subscription(customer)
+    db.session.commit()
+    return db.session.get(Customer, customer.id)
+
+
+def test_the_service_report_reads_the_same_for_months_of_history_and_twenty_more_customers(app, client, fixed_today):
+    with app.app_context():
+        factories.staff(StaffRole.MANAGER, "boss@example.com")
+        factories.staff(StaffRole.AGENT, "agent@example.com")
+        demo_service.load([_subscriber_only(f"history{n}@example.com") for n in range(3)])
+        db.session.commit()
+    sign_in_staff(client, "boss@example.com")
+    paths = (
+        "/console/reports/service?cancel_split=product",
+        "/console/reports/service?cancel_split=tenure&split=agent",
+    )
+    before = [_statements(app, client, path) for path in paths]
+    with app.app_context():
+        # Each with a product, an agent and a rating of its own: any lookup per row shows here.
+        for n in range(20):
+            customer = _subscriber_only(f"more{n}@example.com")
+            agent = factories.staff(StaffRole.AGENT, f"agent{n}@example.com")
+            moment = utcnow() - timedelta(days=n + 1)
+            db.session.add_all(
+                [
+                    CancelAttempt(
+                        customer_id=customer.id,
+                        subscription_id=customer.subscriptions[0].id,
+                        reason_code="moving",
+                        outcome=AttemptOutcome.CANCELLED,
+                        tenure_days=n * 20,
+                        plan={"items": [[customer.subscriptions[0].items[0].variant.sku, 1]]},
+                        created_at=moment,
+                    ),
+                    Survey(
+                        key=f"more:{n}",
+                        kind=SurveyKind.CSAT,
+                        customer_id=customer.id,
+                        agent_id=agent.id,
+                        score=n % 5 + 1,
+                        channel="email",
+                        topic="delivery",
+                        interaction_at=moment,
+                    ),
+                ]
+            )
+        db.session.commit()
+    assert [_statements(app, client, path) for path in paths] == before

@@ -38,6 +38,11 @@ class ReportForm(FlaskForm):
         choices=[SelectChoice(key, label) for key, label in reports.CSAT_SPLITS.items()],
         validators=[Optional()],
     )
+    cancel_split = SelectField(
+        _l("Split cancellations by"),
+        choices=[SelectChoice(key, label) for key, label in reports.CANCEL_SPLITS.items()],
+        validators=[Optional()],
+    )
 
     def validate_start(self, field):
         if field.data and not FIRST_DAY <= field.data <= LAST_DAY:
@@ -65,7 +70,12 @@ def _form() -> tuple[ReportForm, bool]:
         period = form.period()
         form.start.data, form.end.data = period.start, period.end
         form.split.data = form.split.data or "channel"
+        form.cancel_split.data = form.cancel_split.data or "month"
     return form, valid
+
+
+def _tables(form: ReportForm) -> list[reports.Table]:
+    return reports.tables(form.period(), form.split.data, REPORT_LABELS, form.cancel_split.data)
 
 
 @bp.route("/reports/service")
@@ -77,7 +87,7 @@ def service_report():
     return render_template(
         "console/service_report.html",
         form=form,
-        tables=reports.tables(form.period(), form.split.data, REPORT_LABELS),
+        tables=_tables(form),
         chart=reports,
     )
 
@@ -102,7 +112,7 @@ def service_report_csv(name: str):
     form, valid = _form()
     if not valid:
         abort(400)
-    table = next((t for t in reports.tables(form.period(), form.split.data, REPORT_LABELS) if t.name == name), None)
+    table = next((t for t in _tables(form) if t.name == name), None)
     if table is None:
         abort(404)
     out = io.StringIO()

@@ -28,6 +28,7 @@ from portal.models import (
     CreditRequest,
     CreditStatus,
     Outcome,
+    Product,
     StaffUser,
     Survey,
     SurveyKind,
@@ -316,11 +317,7 @@ def _counted(counter: Counter, whole: int) -> list[dict[str, Any]]:
 
 def cancel_reasons(period: Range) -> dict[str, Any]:
     cancelled = [a for a in _attempts(period) if a.outcome is AttemptOutcome.CANCELLED]
-    products = dict(db.session.execute(select(Variant.sku, Variant.product_id)).all())
-    names = {
-        variant.product_id: variant.product.name
-        for variant in db.session.scalars(select(Variant).where(Variant.product_id.in_(set(products.values()))))
-    }
+    product_names = dict(db.session.execute(select(Variant.sku, Product.name).join(Variant.product)).all())
     by_tenure: dict[str, Counter] = {name: Counter() for name, _low, _high in TENURE_BUCKETS}
     by_product: dict[str, Counter] = defaultdict(Counter)
     by_month: dict[str, Counter] = defaultdict(Counter)
@@ -328,7 +325,7 @@ def cancel_reasons(period: Range) -> dict[str, Any]:
         reason = attempt.reason_code or "none"
         by_tenure[tenure_bucket(attempt.tenure_days)][reason] += 1
         for sku, _quantity in attempt.plan.get("items", [])[:1]:
-            by_product[names.get(products.get(sku), sku)][reason] += 1
+            by_product[product_names.get(sku, sku)][reason] += 1
         by_month[attempt.created_at.strftime("%Y-%m")][reason] += 1
     reasons = Counter(attempt.reason_code or "none" for attempt in cancelled)
     return {

@@ -22,6 +22,12 @@ CSAT_SPLITS = {
     "action": _l("Self-serve action"),
     "topic": _l("Topic"),
 }
+# How the cancellations table breaks down each reason; "month" draws the trend.
+CANCEL_SPLITS = {
+    "month": _l("Month"),
+    "tenure": _l("Tenure (days)"),
+    "product": _l("Product"),
+}
 CHART_WIDTH, BAR_HEIGHT, BAR_GAP, LABEL_WIDTH = 320, 22, 8, 110
 LINE_HEIGHT = 140
 
@@ -53,9 +59,9 @@ def _bars(rows: list[list[Any]], column: int) -> list[dict[str, Any]]:
     ]
 
 
-def _line(rows: list[list[Any]], column: int) -> list[dict[str, Any]]:
+def _line(rows: list[list[Any]], column: int, ceiling: int) -> list[dict[str, Any]]:
     known = [row[column] for row in rows if row[column] is not None]
-    top = max(known + [100])
+    top = max(known + [ceiling])
     step = (CHART_WIDTH - 40) / max(1, len(rows) - 1)
     return [
         {
@@ -68,8 +74,14 @@ def _line(rows: list[list[Any]], column: int) -> list[dict[str, Any]]:
     ]
 
 
-def _table(name, title, columns, rows, value_column=1, chart="bar") -> Table:
-    shapes = (_line if chart == "line" else _bars)(rows, value_column) if rows else []
+def _table(name, title, columns, rows, value_column=1, chart="bar", ceiling=100) -> Table:
+    """`ceiling` is the least top of a line chart's scale: 100 for percentages, 1 for counts."""
+    if not rows:
+        shapes = []
+    elif chart == "line":
+        shapes = _line(rows, value_column, ceiling)
+    else:
+        shapes = _bars(rows, value_column)
     return Table(name, title, columns, rows, value_column, chart, shapes)
 
 
@@ -91,12 +103,35 @@ def _label(names, key: str) -> str:
     return str(names.get(key, key))
 
 
-def tables(period: metrics.Range, split: str, labels: dict[str, Callable[[str], str]] | None = None) -> list[Table]:
+def _cancellations_by(period: metrics.Range, figures: dict[str, Any], split: str, reason_names) -> Table:
+    """Each reason's count per tenure bucket, product or month; months without a cancellation
+    are rows of zeros, so the trend line does not skip them."""
+    reasons = [row["key"] for row in figures["by_reason"]]
+    groups = figures[f"by_{split}"]
+    if split == "month":
+        groups = {key: groups.get(key, {}) for key in (month.start.strftime("%Y-%m") for month in months_of(period))}
+    return _table(
+        "cancel_split",
+        _l("Cancellations by %(split)s", split=CANCEL_SPLITS[split]),
+        [CANCEL_SPLITS[split], _l("Cancellations")] + [_label(reason_names, reason) for reason in reasons],
+        [[key, sum(counts.values())] + [counts.get(reason, 0) for reason in reasons] for key, counts in groups.items()],
+        chart="line" if split == "month" else "bar",
+        ceiling=1,
+    )
+
+
+def tables(
+    period: metrics.Range,
+    split: str,
+    labels: dict[str, Callable[[str], str]] | None = None,
+    cancel_split: str = "month",
+) -> list[Table]:
     """Every figure as a table. `labels` names the codes of splits whose words live with the
     pages (channels, actions); reasons, offers and topics are named here."""
     figures = metrics.all_figures(period)
     csat = figures["csat"]
     split = split if split in CSAT_SPLITS else "channel"
+    cancel_split = cancel_split if cancel_split in CANCEL_SPLITS else "month"
     reason_names = {reason.code: reason.label for reason in cancel_reasons.reasons(include_disabled=True)}
     split_names = {"topic": lambda key: _label(handoff.ISSUE_TYPES, key), **(labels or {})}
     name_of = split_names.get(split, str)
@@ -175,12 +210,7 @@ def tables(period: metrics.Range, split: str, labels: dict[str, Callable[[str], 
                 for row in figures["cancel_reasons"]["by_reason"]
             ],
         ),
-        _table(
-            "cancel_tenure",
-            _l("Cancellations by tenure (days)"),
-            [_l("Tenure"), _l("Cancellations")],
-            [[bucket, sum(reasons.values())] for bucket, reasons in figures["cancel_reasons"]["by_tenure"].items()],
-        ),
+        _cancellations_by(period, figures["cancel_reasons"], cancel_split, reason_names),
         _table(
             "saves",
             _l("Offers and 30-day saves"),
