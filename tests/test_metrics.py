@@ -483,6 +483,46 @@ def test_cancellations_split_by_month_tenure_and_product_each_with_its_chart(app
     assert manager.get(f"/console/reports/service?{quarter}&cancel_split=reason").status_code == 400
 
 
+def test_the_report_splits_csat_self_serve_against_agent_and_shows_approval_turnaround(app, client):
+    with app.app_context():
+        customer = factories.customer()
+        agent, manager = factories.staff(StaffRole.AGENT), factories.staff(StaffRole.MANAGER)
+        case = _case(customer, at(2))
+        for n, (score, fields) in enumerate(
+            [(5, {"self_serve": True}), (2, {"self_serve": True}), (4, {"agent_id": agent.id, "case_id": case.id})]
+        ):
+            _rating(customer, n, score, kind="csat", channel="portal", interaction_at=at(3), **fields)
+        db.session.add(
+            CreditRequest(
+                case_id=case.id,
+                customer_id=customer.id,
+                requested_by=agent.id,
+                amount_minor=1500,
+                currency="EUR",
+                reason="r",
+                status="approved",
+                decided_at=at(3, 13, 30),
+                decided_by=manager.id,
+                created_at=at(3, 10),
+            )
+        )
+        db.session.commit()
+    boss = _staff_client(app, client, StaffRole.MANAGER)
+    query = "start=2030-01-01&end=2030-01-31&split=interaction"
+    assert boss.get(f"/console/reports/service/csat.csv?{query}").text.splitlines() == [
+        "Self-serve or agent,CSAT %,Ratings,Rated 4-5",
+        "Self-serve,50.0,2,1",
+        "Agent,100.0,1,1",
+        "All,66.7,3,2",
+    ]
+    assert boss.get(f"/console/reports/service/approvals.csv?{query}").text.splitlines() == [
+        "Figure,Value",
+        "Requests decided,1",
+        "Approved,1",
+        "Median time to decide (hours),3.5",
+    ]
+
+
 def test_agents_cannot_see_the_report(app, client):
     agent = _staff_client(app, client, StaffRole.AGENT)
     assert agent.get("/console/reports/service").status_code == 403

@@ -17,6 +17,7 @@ from portal.services import cancel_reasons, handoff, metrics
 from portal.text import lazy_text as _l
 
 CSAT_SPLITS = {
+    "interaction": _l("Self-serve or agent"),
     "channel": _l("Channel"),
     "agent": _l("Agent"),
     "action": _l("Self-serve action"),
@@ -85,6 +86,10 @@ def _table(name, title, columns, rows, value_column=1, chart="bar", ceiling=100)
     return Table(name, title, columns, rows, value_column, chart, shapes)
 
 
+def _hours(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600, 1)
+
+
 def months_of(period: metrics.Range) -> list[metrics.Range]:
     months, start = [], period.start
     while start <= period.end:
@@ -133,7 +138,13 @@ def tables(
     split = split if split in CSAT_SPLITS else "channel"
     cancel_split = cancel_split if cancel_split in CANCEL_SPLITS else "month"
     reason_names = {reason.code: reason.label for reason in cancel_reasons.reasons(include_disabled=True)}
-    split_names = {"topic": lambda key: _label(handoff.ISSUE_TYPES, key), **(labels or {})}
+    interactions = {"self_serve": _l("Self-serve"), "agent": _l("Agent")}
+    split_names = {
+        "topic": lambda key: _label(handoff.ISSUE_TYPES, key),
+        "interaction": interactions.get,
+        **(labels or {}),
+    }
+    split_groups = {key: csat[key] for key in interactions} if split == "interaction" else csat[f"by_{split}"]
     name_of = split_names.get(split, str)
     currency = current_app.config["MERCHANT_CURRENCY"]
 
@@ -148,7 +159,7 @@ def tables(
             [CSAT_SPLITS[split], _l("CSAT %"), rated, _l("Rated 4-5")],
             [
                 [name_of(key), group["csat_percent"], group["ratings"], group["satisfied"]]
-                for key, group in csat[f"by_{split}"].items()
+                for key, group in split_groups.items()
             ]
             + [[_l("All"), csat["csat_percent"], csat["ratings"], csat["satisfied"]]],
         ),
@@ -177,7 +188,7 @@ def tables(
             _l("First response and resolution (hours)"),
             [_l("Figure"), _l("Hours")],
             [
-                [label, None if value is None else round(value / 3600, 1)]
+                [label, _hours(value)]
                 for label, value in (
                     (_l("Median, calendar"), figures["first_response"]["median_seconds"]),
                     (_l("90th percentile, calendar"), figures["first_response"]["p90_seconds"]),
@@ -233,6 +244,16 @@ def tables(
                     g["requests"],
                 ]
                 for agent, g in figures["credits"]["by_agent"].items()
+            ],
+        ),
+        _table(
+            "approvals",
+            _l("Credit approvals"),
+            [_l("Figure"), _l("Value")],
+            [
+                [_l("Requests decided"), figures["credits"]["approvals"]],
+                [_l("Approved"), figures["credits"]["approved"]],
+                [_l("Median time to decide (hours)"), _hours(figures["credits"]["median_approval_seconds"])],
             ],
         ),
     ]
