@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.extensions import db
-from portal.models import Customer, StaffRole
+from portal.models import Customer, StaffRole, Subscription, SubscriptionStatus
 from portal.services import handoff, subscriptions
 from portal.services.actors import Actor
 from tests import factories
@@ -100,6 +100,30 @@ def test_agent_journey_on_a_laptop(app, browser, live_server, handed_off):
     expect(page.locator("table.approvals")).to_contain_text("Nothing is waiting.")
     page.goto(f"{live_server}/console/cases/{handed_off['case']}")
     expect(page.locator(".conversation")).to_contain_text("approved by manager person")
+    context.close()
+
+
+def test_cancelling_on_behalf_chooses_the_reason_and_the_end_with_a_preview(app, browser, live_server, handed_off):
+    context, page = _staff_page(browser, live_server, "agent@journey.example", PHONE)
+    page.goto(f"{live_server}/console/cases/{handed_off['case']}")
+    page.locator("summary", has_text="Roast").click()
+    page.get_by_role("link", name="Cancel subscription").click()
+    expect(page.get_by_role("heading", name="Cancel subscription")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert_accessible(page)
+    page.get_by_role("button", name="See what changes").click()
+    expect(page.locator(".cancel-form")).to_contain_text("Choose")  # no end chosen: asked, nothing done
+    assert_accessible(page)
+    page.get_by_label("Reason the customer gave").select_option(index=1)
+    page.get_by_label(re.compile("^Now")).check()
+    page.get_by_role("button", name="See what changes").click()
+    expect(page.get_by_role("heading", name="What changes")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Confirm for the customer").click()
+    expect(page.get_by_role("status")).to_contain_text("Done for the customer")
+    with app.app_context():
+        sub = db.session.get(Subscription, handed_off["subscription"])
+        assert sub.status is SubscriptionStatus.CANCELLED
     context.close()
 
 
