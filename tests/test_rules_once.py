@@ -14,17 +14,26 @@ from portal.models import (
     Case,
     Channel,
     Customer,
+    Order,
     OrderStatus,
     StaffRole,
     StaffUser,
     Subscription,
     SubscriptionStatus,
 )
-from portal.services import cancel_reasons, customers, inbox, staff, subscriptions
+from portal.services import addresses, cancel_reasons, cancellation, customers, inbox, staff, subscriptions
 from portal.services.actors import Actor
 from portal.services.errors import DomainError
 from portal.services.passwords import MIN_LENGTH, WeakPassword
-from portal.services.subscriptions.rules import DISCOUNT_ORDERS_RANGE, DISCOUNT_PERCENT_RANGE, MAX_QUANTITY
+from portal.services.payments import cards
+from portal.services.subscriptions import schedule
+from portal.services.subscriptions.rules import (
+    CANCEL_MODES,
+    DISCOUNT_ORDERS_RANGE,
+    DISCOUNT_PERCENT_RANGE,
+    LIVE_STATUSES,
+    MAX_QUANTITY,
+)
 from tests import factories
 from tests.helpers import TODAY, csrf_token, form_fields, sign_in_customer, sign_in_staff
 
@@ -330,3 +339,92 @@ def test_two_different_emails_to_a_spanish_customer_are_both_in_spanish(app, sub
         ("email_change_confirm", "rui.new@example.com"): "es",
         ("subscription_changed", "rules@example.com"): "es",
     }
+
+
+def _case_for(email: str) -> int:
+    """An email case from the customer, worked by console@example.com."""
+    factories.staff(StaffRole.AGENT, "console@example.com")
+    return inbox.receive(Channel.EMAIL, email, "Question", f"email:{email}").id
+
+
+def _radio_values(html: str, form_class: str, field: str) -> list[str]:
+    form = re.split(rf'class="[^"]*\b{form_class}\b', html, maxsplit=1)[1].split("</form>", 1)[0]
+    return re.findall(rf'<input[^>]*name="{field}"[^>]*value="([^"]*)"', form)
+
+
+def test_cancel_modes_are_the_same_for_the_subscriber_and_the_agent(app, client, subscriber):
+    with app.app_context():
+        sub = db.session.get(Subscription, subscriber)
+        # A paid period still running is what offers "when the period ends".
+        factories.order(sub, status=OrderStatus.PAID, scheduled_for=TODAY - timedelta(days=3))
+        expected = [mode for mode, _ends in cancellation.end_choices(db.session.get(Subscription, subscriber))]
+        case_id = _case_for("rules@example.com")
+    assert expected == list(CANCEL_MODES)
+    reason_page = client.get(f"/subscriptions/{subscriber}/cancel")
+    offers = client.post(
+        f"/subscriptions/{subscriber}/cancel", data={"csrf_token": csrf_token(reason_page.text), "reason": "moving"}
+    )
+    offer_page = client.get(offers.location).text
+    declined = client.post(
+        offers.location,
+        data={
+            "csrf_token": csrf_token(offer_page),
+            "version": form_fields(offer_page, "offer")["version"],
+            "decline": "1",
+        },
+    )
+    subscriber_modes = _radio_values(client.get(declined.location).text, "confirm-form", "mode")
+    console = app.test_client()
+    sign_in_staff(console, "console@example.com")
+    agent_page = console.get(f"/console/cases/{case_id}/subscriptions/{subscriber}/cancel").text
+    assert subscriber_modes == _radio_values(agent_page, "cancel-form", "mode") == expected
+    made_up = {**form_fields(agent_page, "cancel-form"), "reason": "moving", "mode": "tomorrow"}
+    refused = console.post(f"/console/cases/{case_id}/subscriptions/{subscriber}/cancel", data=made_up)
+    assert refused.status_code == 400
+    with app.app_context():
+        assert db.session.get(Subscription, subscriber).status is SubscriptionStatus.ACTIVE
+
+
+def test_live_means_the_same_for_an_address_change_and_the_cards(app, subscriber):
+    """Active and paused subscriptions are live: a new address moves them and a card pays them."""
+    with app.app_context():
+        customer = db.session.scalar(select(Customer).where(Customer.email == "rules@example.com"))
+        for status in SubscriptionStatus:
+            factories.subscription(customer, status=status)
+        customer = db.session.get(Customer, customer.id)
+        live = {sub.id for sub in customer.subscriptions if sub.status in LIVE_STATUSES}
+        new_address = addresses.AddressInput("Rui Rules", "1 New Street", "", "Sevilla", "", "41001", "ES")
+        moved = {moved.subscription.id for moved in addresses.preview_address_change(customer, new_address, None).moved}
+        paid_by_a_card = {sub.id for uses in cards.card_uses(customer).values() for sub in uses}
+        assert moved == paid_by_a_card == live
+        assert {SubscriptionStatus.ACTIVE, SubscriptionStatus.PAUSED} == {
+            db.session.get(Subscription, sub_id).status for sub_id in live
+        }
+
+
+def test_an_order_is_priced_alike_in_the_preview_the_order_rows_and_the_scale_data(app, subscriber, localstripe):
+    with app.app_context():
+        admin = Actor.system("pricing-test")
+        sub = db.session.get(Subscription, subscriber)
+        sub.items[0].quantity = 3
+        db.session.commit()
+        impact = subscriptions.preview(admin, sub, "discount", percent=15, orders=2)
+        subscriptions.apply(admin, sub, "discount", sub.version, percent=15, orders=2)
+        rows = db.session.scalars(
+            select(Order)
+            .where(Order.subscription_id == subscriber, Order.status == OrderStatus.SCHEDULED)
+            .order_by(Order.scheduled_for)
+        ).all()
+        previewed = [(o.scheduled_for, o.total_minor) for o in impact.orders_after if not o.skipped]
+        assert previewed == [(row.scheduled_for, row.total_minor) for row in rows]
+        assert [row.discount_minor for row in rows][:3] == [3 * 1200 * 15 // 100] * 2 + [0]
+        for row in rows:
+            assert (row.subtotal_minor, row.total_minor) == schedule.order_total(row.lines, row.discount_minor)
+    assert app.test_cli_runner().invoke(args=["demo-data", "--scale", "5"]).exit_code == 0
+    with app.app_context():
+        loaded = db.session.scalars(select(Order).where(Order.subscription_id != subscriber)).all()
+        assert loaded
+        for row in loaded:
+            assert (row.subtotal_minor, row.total_minor) == schedule.order_total(
+                row.lines, row.discount_minor, row.shipping_minor
+            )

@@ -206,7 +206,7 @@ class Loader:
         return {"id": subscription_id, "status": status.value, "plan": plan, "last": history[0]}
 
     def order(self, rows: Rows, customer_id: int, subscription_id: int, plan, day: date, status: str) -> None:
-        total = plan.price_minor
+        subtotal, total = schedule.order_total(plan.lines, 0)
         paid_at = datetime.combine(day, time(8), UTC) if status == "paid" else None
         order_id = rows.add(
             Order,
@@ -216,7 +216,7 @@ class Loader:
             status=status,
             scheduled_for=day,
             currency=plan.currency,
-            subtotal_minor=total,
+            subtotal_minor=subtotal,
             shipping_minor=0,
             discount_minor=0,
             total_minor=total,

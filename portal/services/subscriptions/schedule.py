@@ -150,9 +150,16 @@ class Plan:
 
     def totals(self) -> list[int]:
         return [
-            sum(line.total_minor for line in self.lines_of(order)) - discount
+            order_total(self.lines_of(order), discount)[1]
             for order, discount in zip(self.upcoming, self.discounts(), strict=True)
         ]
+
+
+def order_total(lines, discount_minor: int, shipping_minor: int = 0) -> tuple[int, int]:
+    """An order's subtotal and total: the one place an order is priced (previews, order rows and
+    bulk-loaded data all call it)."""
+    subtotal = sum(line.total_minor for line in lines)
+    return subtotal, subtotal + shipping_minor - discount_minor
 
 
 def with_upcoming(plan: Plan, orders) -> Plan:

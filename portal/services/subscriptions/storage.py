@@ -20,6 +20,7 @@ from portal.models import (
 from portal.services import clock
 from portal.services import policy as policy_service
 from portal.services.subscriptions.rules import Context
+from portal.services.subscriptions import schedule
 from portal.services.subscriptions.schedule import Plan, PlannedLine, PlannedOrder
 
 # Orders that left the schedule: they ship (or shipped) whatever the subscription does now.
@@ -90,7 +91,7 @@ def load_plan(subscription: Subscription, ctx: Context) -> Plan:
 
 
 def fill_order(order: Order, lines: tuple[PlannedLine, ...], discount_minor: int) -> None:
-    """An order's lines and totals: the one place an order is priced."""
+    """An order's lines and totals, priced by `schedule.order_total`."""
     order.lines = [
         OrderLine(
             variant_id=line.variant_id,
@@ -101,10 +102,9 @@ def fill_order(order: Order, lines: tuple[PlannedLine, ...], discount_minor: int
         )
         for line in lines
     ]
-    order.subtotal_minor = sum(line.total_minor for line in lines)
     order.shipping_minor = order.shipping_minor or 0
     order.discount_minor = discount_minor
-    order.total_minor = order.subtotal_minor + order.shipping_minor - order.discount_minor
+    order.subtotal_minor, order.total_minor = schedule.order_total(lines, discount_minor, order.shipping_minor)
 
 
 def _same_order(row: Order, status: OrderStatus, lines: tuple[PlannedLine, ...], discount: int) -> bool:
