@@ -128,17 +128,21 @@ def version_field() -> IntegerField:
     return IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(0, MAX_ID)])
 
 
+def add_error(field, message) -> None:
+    """A message beside a field, after the ones its validators gave (their list may be a tuple)."""
+    field.errors = [*field.errors, message]
+
+
 def show_error(field, error: DomainError) -> int:
     """Put a service's refusal next to the field it is about; returns the status to answer with."""
-    field.errors = [*field.errors, error.message]
+    add_error(field, error.message)
     return error.status
 
 
 def show_field_errors(form, errors: dict) -> None:
     """Several messages at once, keyed by field name (an address checked as a whole)."""
     for name, message in errors.items():
-        field = getattr(form, name)
-        field.errors = [*field.errors, message]
+        add_error(getattr(form, name), message)
 
 
 def parse_prefixed_id(prefix: str, letter: str) -> int:

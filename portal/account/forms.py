@@ -18,7 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
-from portal.forms import AddressFields, email_field, new_password_validators, quantity_field, version_field
+from portal.forms import AddressFields, add_error, email_field, new_password_validators, quantity_field, version_field
 from portal.services import outreach
 from portal.services.policy import parse_interval
 from portal.text import lazy_text as _l
@@ -63,7 +63,7 @@ class PauseForm(ActionForm):
         valid = super().validate(extra_validators)
         # Checked here: the field's Optional() ends its own checks when it is empty.
         if self.length.data == "date" and not self.until.data and not self.until.errors:
-            self.until.errors = [*self.until.errors, _l("Choose the date to resume on.")]
+            add_error(self.until, _l("Choose the date to resume on."))
             valid = False
         return valid
 
@@ -131,7 +131,7 @@ class CancelConfirmForm(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         if self.mode.data == "date" and not self.on_date.data and not self.on_date.errors:
-            self.on_date.errors = [*self.on_date.errors, _l("Choose the date to end on.")]
+            add_error(self.on_date, _l("Choose the date to end on."))
             valid = False
         return valid
 

@@ -18,7 +18,7 @@ from portal.admin.integration_forms import (
     WebhookForm,
 )
 from portal.admin.views import bp
-from portal.forms import show_error
+from portal.forms import add_error, show_error
 from portal.models import StaffRole
 from portal.services import api_keys, auth, bulk_links, links, webhooks_out
 from portal.services.errors import DomainError
@@ -102,7 +102,7 @@ def revoke_customer_links():
         return _page(400, revoke_form=form)
     customer = auth.find_customer_by_email(form.email.data)
     if customer is None:
-        form.email.errors = [*form.email.errors, _("No customer has this email address.")]
+        add_error(form.email, _("No customer has this email address."))
         return _page(404, revoke_form=form)
     count = links.revoke_all(current_actor(), customer)
     flash(_("%(count)d unused links of %(email)s no longer work.", count=count, email=customer.email), "success")
@@ -117,7 +117,7 @@ def revoke_one_link():
         return _page(400, revoke_one_form=form)
     link = links.get(form.link_id()) if form.link_id() is not None else None
     if link is None:
-        form.link.errors = [*form.link.errors, _("That is not a link of this portal.")]
+        add_error(form.link, _("That is not a link of this portal."))
         return _page(404, revoke_one_form=form)
     if links.revoke(current_actor(), link):
         flash(_("That link no longer works."), "success")
@@ -134,12 +134,12 @@ def bulk_links_download():
         return _page(400, bulk_form=form)
     data = form.file.data.read(ADMIN_BULK_MAX_BYTES + 1)
     if len(data) > ADMIN_BULK_MAX_BYTES:
-        form.file.errors = [_("This file is too large here; use the command line for big campaigns.")]
+        add_error(form.file, _("This file is too large here; use the command line for big campaigns."))
         return _page(413, bulk_form=form)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        form.file.errors = [_("Save the file as CSV in UTF-8.")]
+        add_error(form.file, _("Save the file as CSV in UTF-8."))
         return _page(400, bulk_form=form)
     out = io.StringIO()
     try:

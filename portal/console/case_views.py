@@ -23,6 +23,7 @@ from portal.console.forms import (
 )
 from portal.console.views import bp
 from portal.formatting import LazyDate
+from portal.forms import show_error
 from portal.i18n import action_label, channel_label, country_name, status_label
 from portal.models import CaseStatus, Channel, OrderStatus, StaffRole
 from portal.services import (
@@ -142,8 +143,7 @@ def reply(case_id: int):
         try:
             inbox.reply(current_user.staff, case, body, request_id())
         except DomainError as error:
-            form.body.errors = [*form.body.errors, error.message]
-            return _case_page(case, error.status, reply_form=form)
+            return _case_page(case, show_error(form.body, error), reply_form=form)
         flash(_("Reply sent."), "success")
         return _back(case)
     return _case_page(case, 400, reply_form=form)
@@ -158,8 +158,7 @@ def note(case_id: int):
         try:
             inbox.note(current_user.staff, case, form.body.data, request_id())
         except DomainError as error:
-            form.body.errors = [*form.body.errors, error.message]
-            return _case_page(case, error.status, note_form=form)
+            return _case_page(case, show_error(form.body, error), note_form=form)
         return _back(case)
     return _case_page(case, 400, note_form=form)
 
@@ -203,8 +202,7 @@ def credit(case_id: int):
                 current_user.staff, case, form.amount.data, form.reason.data, request_id()
             )
         except DomainError as error:
-            form.amount.errors = [*form.amount.errors, error.message]
-            return _case_page(case, error.status, credit_form=form)
+            return _case_page(case, show_error(form.amount, error), credit_form=form)
         if request_.status.value == "approved":
             flash(_("Credit given."), "success")
         else:

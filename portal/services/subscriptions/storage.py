@@ -19,8 +19,8 @@ from portal.models import (
 )
 from portal.services import clock
 from portal.services import policy as policy_service
-from portal.services.subscriptions.rules import Context
 from portal.services.subscriptions import schedule
+from portal.services.subscriptions.rules import Context
 from portal.services.subscriptions.schedule import Plan, PlannedLine, PlannedOrder
 
 # Orders that left the schedule: they ship (or shipped) whatever the subscription does now.
