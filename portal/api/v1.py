@@ -295,18 +295,33 @@ def revoke_customer_links(customer_id: int):
 # --- records ------------------------------------------------------------------------------------
 
 
-@bp.get("/customers")
-@requires("read")
-@api.validate(
-    query=schemas.CustomerQuery,
-    resp=responses(HTTP_200=schemas.CustomerPage, HTTP_422=schemas.ErrorBody),
-    tags=["customers"],
-)
-def list_customers():
+def _listing(path: str, query: type, page: type, tag: str):
+    """A list endpoint that reads a page at a time: the view turns the checked query into a
+    `records` page, and this answers it in the page's schema."""
+
+    def register(view):
+        def endpoint():
+            found = view(request.context.query)
+            return page(data=found.rows, next_cursor=found.next_cursor)
+
+        # Named and documented as the view, without its signature (spectree would fill its
+        # arguments from it).
+        endpoint.__name__, endpoint.__doc__ = view.__name__, view.__doc__
+        return bp.get(path)(
+            requires("read")(
+                api.validate(query=query, resp=responses(HTTP_200=page, HTTP_422=schemas.ErrorBody), tags=[tag])(
+                    endpoint
+                )
+            )
+        )
+
+    return register
+
+
+@_listing("/customers", schemas.CustomerQuery, schemas.CustomerPage, "customers")
+def list_customers(query: schemas.CustomerQuery):
     """Customers in id order, a page at a time; `email` finds one."""
-    query: schemas.CustomerQuery = request.context.query
-    page = records.customers(query.cursor, query.limit, query.email)
-    return schemas.CustomerPage(data=page.rows, next_cursor=page.next_cursor)
+    return records.customers(query.cursor, query.limit, query.email)
 
 
 @bp.get("/customers/<int:customer_id>")
@@ -316,18 +331,10 @@ def get_customer(customer_id: int):
     return schemas.CustomerOut.model_validate(records.customer(customer_id))
 
 
-@bp.get("/subscriptions")
-@requires("read")
-@api.validate(
-    query=schemas.SubscriptionQuery,
-    resp=responses(HTTP_200=schemas.SubscriptionPage, HTTP_422=schemas.ErrorBody),
-    tags=["subscriptions"],
-)
-def list_subscriptions():
+@_listing("/subscriptions", schemas.SubscriptionQuery, schemas.SubscriptionPage, "subscriptions")
+def list_subscriptions(query: schemas.SubscriptionQuery):
     """Subscriptions in id order, a page at a time; `customer_id` keeps one customer's."""
-    query: schemas.SubscriptionQuery = request.context.query
-    page = records.subscriptions(query.cursor, query.limit, query.customer_id)
-    return schemas.SubscriptionPage(data=page.rows, next_cursor=page.next_cursor)
+    return records.subscriptions(query.cursor, query.limit, query.customer_id)
 
 
 @bp.get("/subscriptions/<int:subscription_id>")
@@ -337,16 +344,10 @@ def get_subscription(subscription_id: int):
     return schemas.SubscriptionOut.model_validate(records.subscription(subscription_id))
 
 
-@bp.get("/orders")
-@requires("read")
-@api.validate(
-    query=schemas.OrderQuery, resp=responses(HTTP_200=schemas.OrderPage, HTTP_422=schemas.ErrorBody), tags=["orders"]
-)
-def list_orders():
+@_listing("/orders", schemas.OrderQuery, schemas.OrderPage, "orders")
+def list_orders(query: schemas.OrderQuery):
     """Orders in id order, a page at a time; `subscription_id` keeps one subscription's."""
-    query: schemas.OrderQuery = request.context.query
-    page = records.orders(query.cursor, query.limit, query.subscription_id)
-    return schemas.OrderPage(data=page.rows, next_cursor=page.next_cursor)
+    return records.orders(query.cursor, query.limit, query.subscription_id)
 
 
 # --- acting on a subscription -------------------------------------------------------------------
