@@ -121,6 +121,9 @@ def test_staff_pages_are_accessible(app, live_server, page):
         "/admin/products",
         "/admin/cancellation",
         "/admin/integrations",
+        "/admin/help",
+        "/admin/messages",
+        "/admin/catalog-changes",
         "/api/v1/reference",
     ):
         page.goto(live_server + path)
@@ -188,6 +191,52 @@ def test_action_pages_are_accessible(app, live_server, page):
         f"/subscriptions/{sub_id}/resume",
     ):
         page.goto(live_server + path)
+        assert_accessible(page)
+
+
+def test_orders_cases_and_emailed_pages_are_accessible(app, live_server, page):
+    """The pages a subscriber reaches from an email or a list: orders and receipts, a resolved
+    case and its survey, skipping one order, moving the next date, unsubscribing."""
+    import re
+
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.models import CaseStatus, Customer, Order, OutboxEmail, Subscription
+    from portal.services import handoff, inbox, outreach
+    from portal.services.actors import Actor
+
+    sub_id = _subscriber_with_schedule(app, "a11y-orders@example.com")
+    with app.app_context():
+        sub = db.session.get(Subscription, sub_id)
+        paid = factories.order(sub, status=OrderStatus.PAID, scheduled_for=sub.next_order_date.replace(year=2020))
+        upcoming = db.session.scalar(
+            select(Order.id).where(Order.subscription_id == sub_id, Order.status == OrderStatus.SCHEDULED).limit(1)
+        )
+        customer = db.session.get(Customer, sub.customer_id)
+        case = handoff.open_case(
+            Actor.for_customer(customer), customer, issue_type="delivery", message="Late", source_page="/"
+        )
+        agent = factories.staff(StaffRole.AGENT, "a11y-orders-agent@example.com")
+        inbox.reply(agent, case, "Sorry, on its way.")
+        inbox.set_status(agent, case, CaseStatus.RESOLVED)
+        survey_email = db.session.scalar(select(OutboxEmail.body_text).where(OutboxEmail.kind == "survey_case"))
+        survey_path = re.search(r"(/survey/[^?\s]+)", survey_email).group(1)
+        unsubscribe = outreach.unsubscribe_token(customer, "order_reminder")
+        case_id, paid_id = case.id, paid.id
+    _sign_in(page, app, live_server, "a11y-orders@example.com")
+    for path in (
+        "/address",
+        f"/orders/{paid_id}",
+        f"/orders/{paid_id}/receipt",
+        f"/cases/{case_id}",
+        f"/subscriptions/{sub_id}/reschedule",
+        f"/subscriptions/{sub_id}/orders/{upcoming}/skip",
+        survey_path,
+        f"/unsubscribe/{unsubscribe}",
+    ):
+        response = page.goto(live_server + path)
+        assert response.status == 200, path
         assert_accessible(page)
 
 
