@@ -38,7 +38,7 @@ serve: setup
 
 # Load, scale and renewal benchmarks on PostgreSQL; prints every figure (README: Performance).
 bench: setup
-	$(BIN)/python -m bench.run
+	$(BIN)/python -u -m bench.run
 
 # The linter and the formatter's check: style problems fail the build like tests do.
 lint: $(VENV)/.installed

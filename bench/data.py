@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench.servers import BIN, ROOT
+from bench.servers import BIN, ROOT, localstripe
 
 SERVER_URL = os.environ.get("BENCH_DATABASE_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
 PREFIX = os.environ.get("BENCH_DB_PREFIX", "portal_bench_")
@@ -21,11 +21,12 @@ def database_url(name: str) -> str:
     return f"{SERVER_URL}/{PREFIX}{name}"
 
 
-def flask(url: str, *args: str, check: bool = True) -> str:
-    env = {**os.environ, "FLASK_APP": "wsgi", "PORTAL_ENV": "development", "DATABASE_URL": url}
-    return subprocess.run(
-        [str(BIN / "flask"), *args], cwd=ROOT, env=env, capture_output=True, text=True, check=check
-    ).stdout
+def flask(url: str, *args: str, check: bool = True, **env: str) -> str:
+    env = {**os.environ, "FLASK_APP": "wsgi", "PORTAL_ENV": "development", "DATABASE_URL": url, **env}
+    done = subprocess.run([str(BIN / "flask"), *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    if check and done.returncode != 0:
+        raise SystemExit(f"flask {' '.join(args)} failed:\n{done.stderr.strip()[-2000:]}")
+    return done.stdout
 
 
 def customers_in(url: str) -> int:
@@ -46,8 +47,14 @@ def prepare(customers: int) -> str:
     if customers_in(url) < customers:
         drop_and_create(url)
         flask(url, "db", "upgrade")
-        print(f"  loading {customers:,} customers into {make_url(url).database} (once; later runs reuse it)")
-        print("  " + flask(url, "demo-data", "--scale", str(customers)).strip().splitlines()[-1], flush=True)
+        print(
+            f"  loading {customers:,} customers into {make_url(url).database} (once; later runs reuse it)", flush=True
+        )
+        # The demo shop's own subscribers get their cards at a payment provider: a localstripe
+        # of this run's, so no other server has to be up.
+        with localstripe() as stripe_url:
+            loaded = flask(url, "demo-data", "--scale", str(customers), LOCALSTRIPE_URL=stripe_url)
+        print("  " + loaded.strip().splitlines()[-1], flush=True)
     return url
 
 
