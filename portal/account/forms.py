@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import re
+import secrets
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -146,8 +149,21 @@ class HelpForm(FlaskForm):
     attempt = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
 
+REPLY_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def new_reply_key() -> str:
+    return secrets.token_urlsafe(16)
+
+
 class CaseReplyForm(FlaskForm):
     body = TextAreaField(_l("Your reply"), validators=[Length(max=10000)])
+    # A fresh id each time the form is shown: the same form posted twice is stored once.
+    key = HiddenField(default=new_reply_key)
+
+    def reply_key(self) -> str | None:
+        """The form's id, or none for a page from before the id (stored like any new message)."""
+        return self.key.data if REPLY_KEY.fullmatch(self.key.data or "") else None
 
 
 class MessagesForm(FlaskForm):

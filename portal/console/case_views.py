@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -22,7 +22,7 @@ from portal.console.forms import (
     StatusForm,
 )
 from portal.console.views import bp
-from portal.formatting import LazyDate
+from portal.formatting import LazyDate, local_date
 from portal.i18n import action_label, channel_label, country_name, status_label
 from portal.models import CaseStatus, Channel, OrderStatus, StaffRole
 from portal.services import (
@@ -44,7 +44,7 @@ from portal.services import (
 )
 from portal.services import staff as staff_service
 from portal.services.errors import ConcurrentChange, DomainError, NotFound
-from portal.web import request_id
+from portal.web import after_id, request_id
 
 
 @bp.route("/cases")
@@ -86,6 +86,7 @@ def _case_page(case, status: int = 200, **forms):
     assign_form = AssignForm(formdata=None, assignee=case.assignee_id or 0)
     assign_form.assignee.choices = [(0, _("Nobody"))] + [(s.id, s.name) for s in staff_service.list_staff() if s.active]
     view = refund_form = address_form = None
+    history_ = inbox.customer_history(case)
     if customer is not None:
         view = account.dashboard(customer)
         address_form = forms.get("address_form") or _address_form(view.subscriptions, formdata=None)
@@ -99,7 +100,8 @@ def _case_page(case, status: int = 200, **forms):
         view=view,
         snap=context.present(case.snapshot),
         clock=response_times.response_clock(case),
-        history=inbox.customer_history(case),
+        history=history_,
+        last_id=max((m.id for m in history_ if m.case_id == case.id), default=0),
         activity=history.for_staff(customer.id, limit=15) if customer else [],
         topic=handoff.ISSUE_TYPES.get(case.issue_type, case.issue_type),
         reply_form=reply_form,
@@ -125,6 +127,28 @@ def _address_form(owned, formdata):
 @staff_required(StaffRole.AGENT)
 def case(case_id: int):
     return _case_page(inbox.get_case(case_id))
+
+
+@bp.route("/cases/<int:case_id>/messages")
+@staff_required(StaffRole.AGENT)
+def case_messages(case_id: int):
+    """What the case page polls for: the case's messages and notes after `?after=<message id>`."""
+    messages = inbox.messages_after(inbox.get_case(case_id), after_id())
+    return jsonify({"messages": [_message_json(message) for message in messages]})
+
+
+def _message_json(message) -> dict:
+    # The same words as the page shows for each message.
+    who = {"customer": _("Customer")}.get(message.author, _("Support"))
+    if message.internal:
+        who = _("Internal note")
+    return {
+        "id": message.id,
+        "author": message.author,
+        "internal": message.internal,
+        "meta": f"{who} · {channel_label(message.channel)} · {local_date(message.created_at, 'short')}",
+        "body": message.body,
+    }
 
 
 def _back(case):

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import (
@@ -29,10 +30,15 @@ from portal.services import account, audit, links, notifications, webhooks_out
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
 from portal.services.lookup import get_or_404
-from portal.services.uow import transactional
+from portal.services.uow import transactional, unit_of_work
 from portal.text import lazy_text as _l
 
 REPEAT_WINDOW = timedelta(days=7)
+# The case page is a live chat (both sides' pages show new messages as they arrive), so what the
+# subscriber writes there is chat, whatever channel the case came on.
+CASE_PAGE_CHANNEL = Channel.CHAT
+# At most this many messages per poll of the case page; the page asks again for the rest.
+FEED_LIMIT = 100
 RECENT_EVENTS = 25
 ISSUE_TYPES = {
     "payment": _l("A payment or my card"),
@@ -276,14 +282,44 @@ def public_messages(case: Case) -> list[CaseMessage]:
     return [message for message in case.messages if not message.internal]
 
 
-@transactional
-def customer_reply(actor: Actor, customer: Customer, case: Case, body: str) -> None:
-    """A reply from the portal thread; like any customer message, it reopens a finished case."""
+def public_messages_after(case: Case, after_id: int) -> list[CaseMessage]:
+    """What the subscriber's case page has not shown yet: public messages after `after_id`, oldest
+    first, in one statement."""
+    return list(
+        db.session.scalars(
+            select(CaseMessage)
+            .where(CaseMessage.case_id == case.id, CaseMessage.internal.is_(False), CaseMessage.id > after_id)
+            .order_by(CaseMessage.id)
+            .limit(FEED_LIMIT)
+        )
+    )
+
+
+def customer_reply(actor: Actor, customer: Customer, case: Case, body: str, key: str | None = None) -> CaseMessage:
+    """A message from the case page; like any customer message, it reopens a finished case.
+
+    `key` is the reply form's own id: the form posted twice (a double click, a retried request)
+    is stored once, by the unique `external_id` that also makes a redelivered webhook add nothing."""
     body = (body or "").strip()
     if not body:
         raise InvalidMessage()
-    add_customer_message(case, body, Channel.CHAT if case.channel is Channel.PORTAL else case.channel)
-    audit.record(actor, "case.customer_replied", subject_type="case", subject_id=case.id, customer_id=customer.id)
+    external_id = f"portal:{case.id}:{key[:64]}" if key else None
+    try:
+        with unit_of_work():
+            if external_id is not None:
+                sent = db.session.scalar(select(CaseMessage).where(CaseMessage.external_id == external_id))
+                if sent is not None:
+                    return sent
+            message = add_customer_message(case, body, CASE_PAGE_CHANNEL, external_id)
+            audit.record(
+                actor, "case.customer_replied", subject_type="case", subject_id=case.id, customer_id=customer.id
+            )
+            return message
+    except IntegrityError:
+        if external_id is None:
+            raise
+        # The same form posted twice at the same moment: the other request stored it.
+        return db.session.scalar(select(CaseMessage).where(CaseMessage.external_id == external_id))
 
 
 def add_customer_message(case: Case, body: str, channel: Channel, external_id: str | None = None) -> CaseMessage:

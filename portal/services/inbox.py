@@ -421,6 +421,19 @@ def queue(staff: StaffUser, filters: QueueFilter, page: int = 1, per_page: int =
     return QueuePage(rows, pagination.page, pagination.has_prev, pagination.has_next)
 
 
+def messages_after(case: Case, after_id: int) -> list[CaseMessage]:
+    """What the agent's case page has not shown yet: the case's messages and notes after
+    `after_id`, oldest first, in one statement."""
+    return list(
+        db.session.scalars(
+            select(CaseMessage)
+            .where(CaseMessage.case_id == case.id, CaseMessage.id > after_id)
+            .order_by(CaseMessage.id)
+            .limit(handoff.FEED_LIMIT)
+        )
+    )
+
+
 def customer_history(case: Case) -> list[CaseMessage]:
     """One customer, one history: every message of theirs and to them, on every channel."""
     if case.customer_id is None:
