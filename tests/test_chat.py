@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import CaseMessage, CaseStatus, Channel, Customer, StaffRole, StaffUser
+from portal.models import CaseMessage, CaseStatus, Channel, Customer, OutboxEmail, StaffRole, StaffUser
 from portal.services import handoff, inbox
 from portal.services.actors import Actor
 from tests import factories
@@ -136,6 +136,30 @@ def test_a_reply_posted_in_the_background_is_chat_and_applies_once(app, chat):
     console = app.test_client()
     sign_in_staff(console, "agent@chat.example")
     assert "Customer · Chat · " in console.get(f"/console/cases/{chat['case']}").text
+
+
+def test_the_agents_reply_in_the_background_is_sent_once(app, chat):
+    console = app.test_client()
+    sign_in_staff(console, "agent@chat.example")
+    page = console.get(f"/console/cases/{chat['case']}").text
+    fields = {**form_fields(page, "reply-form"), "body": "Here is your tracking number"}
+    for _ in range(2):
+        sent = console.post(f"/console/cases/{chat['case']}/reply", data=fields, headers=JSON)
+        assert sent.status_code == 200 and sent.json["key"] != fields["key"]
+    with app.app_context():
+        mails = db.session.scalars(select(OutboxEmail.body_text).where(OutboxEmail.kind == "case_reply")).all()
+        assert sum("Here is your tracking number" in body for body in mails) == 1
+    # The same form with other words (changed after going back) is a message of its own.
+    changed = console.post(
+        f"/console/cases/{chat['case']}/reply", data={**fields, "body": "Tracking: ABC"}, headers=JSON
+    )
+    assert changed.status_code == 200
+    empty = console.post(f"/console/cases/{chat['case']}/reply", data={**fields, "body": ""}, headers=JSON)
+    assert empty.status_code == 400 and empty.json["error"]["message"] == "Write a message first."
+    assert _bodies(_signed_in(app).get(f"/cases/{chat['case']}/messages?after={chat['messages'][-1]}")) == [
+        "Here is your tracking number",
+        "Tracking: ABC",
+    ]
 
 
 def test_without_javascript_the_form_posts_reloads_and_applies_once(app, chat):

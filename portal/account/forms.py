@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import re
-import secrets
-
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -21,7 +18,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
-from portal.forms import AddressFields, email_field, new_password_validators, quantity_field, version_field
+from portal.forms import (
+    AddressFields,
+    MessageKeyFields,
+    email_field,
+    new_password_validators,
+    quantity_field,
+    version_field,
+)
 from portal.services import outreach
 from portal.services.policy import parse_interval
 from portal.text import lazy_text as _l
@@ -149,21 +153,8 @@ class HelpForm(FlaskForm):
     attempt = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
 
-REPLY_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
-
-
-def new_reply_key() -> str:
-    return secrets.token_urlsafe(16)
-
-
-class CaseReplyForm(FlaskForm):
+class CaseReplyForm(MessageKeyFields, FlaskForm):
     body = TextAreaField(_l("Your reply"), validators=[Length(max=10000)])
-    # A fresh id each time the form is shown: the same form posted twice is stored once.
-    key = HiddenField(default=new_reply_key)
-
-    def reply_key(self) -> str | None:
-        """The form's id, or none for a page from before the id (stored like any new message)."""
-        return self.key.data if REPLY_KEY.fullmatch(self.key.data or "") else None
 
 
 class MessagesForm(FlaskForm):

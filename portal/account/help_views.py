@@ -7,11 +7,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access import current_actor, customer_required
-from portal.account.forms import CaseReplyForm, HelpForm, new_reply_key
+from portal.account.forms import CaseReplyForm, HelpForm
 from portal.account.views import bp
 from portal.errors import error_response, wants_json
 from portal.formatting import local_date
-from portal.forms import show_error
+from portal.forms import new_message_key, show_error
 from portal.services import handoff, help_answers, surveys
 from portal.services.errors import DomainError
 from portal.surveys.forms import RatingForm
@@ -71,12 +71,12 @@ def case(case_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            handoff.customer_reply(current_actor(), current_user.customer, found, form.body.data, form.reply_key())
+            handoff.customer_reply(current_actor(), current_user.customer, found, form.body.data, form.message_key())
         except DomainError as error:
             status = show_error(form.body, error)
         else:
             if wants_json():
-                return jsonify({"key": new_reply_key()})
+                return jsonify({"key": new_message_key()})
             flash(_("Your message is sent."), "success")
             return redirect(url_for("account.case", case_id=found.id))
     elif request.method == "POST":

@@ -22,7 +22,9 @@ from portal.console.forms import (
     StatusForm,
 )
 from portal.console.views import bp
+from portal.errors import error_response, wants_json
 from portal.formatting import LazyDate, local_date
+from portal.forms import new_message_key
 from portal.i18n import action_label, channel_label, country_name, status_label
 from portal.models import CaseStatus, Channel, OrderStatus, StaffRole
 from portal.services import (
@@ -158,19 +160,26 @@ def _back(case):
 @bp.route("/cases/<int:case_id>/reply", methods=["POST"])
 @staff_required(StaffRole.AGENT)
 def reply(case_id: int):
+    """Posted by the page's script (asking for JSON, the page stays) or by the form itself."""
     case = inbox.get_case(case_id)
     form = ReplyForm()
     form.saved_reply.choices = [("", "")] + [(key, key) for key in saved_replies.SAVED_REPLIES]
+    status = 400
     if form.validate_on_submit():
         body = form.body.data or saved_replies.text(form.saved_reply.data, case)
         try:
-            inbox.reply(current_user.staff, case, body, request_id())
+            inbox.reply(current_user.staff, case, body, request_id(), form.message_key())
         except DomainError as error:
             form.body.errors = [*form.body.errors, error.message]
-            return _case_page(case, error.status, reply_form=form)
-        flash(_("Reply sent."), "success")
-        return _back(case)
-    return _case_page(case, 400, reply_form=form)
+            status = error.status
+        else:
+            if wants_json():
+                return jsonify({"key": new_message_key()})
+            flash(_("Reply sent."), "success")
+            return _back(case)
+    if wants_json():
+        return error_response(status, " ".join(str(e) for e in form.body.errors) or None)
+    return _case_page(case, status, reply_form=form)
 
 
 @bp.route("/cases/<int:case_id>/note", methods=["POST"])

@@ -5,6 +5,8 @@ and the customer never has to explain it again."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -297,28 +299,43 @@ def public_messages_after(case: Case, after_id: int) -> list[CaseMessage]:
 
 def customer_reply(actor: Actor, customer: Customer, case: Case, body: str, key: str | None = None) -> CaseMessage:
     """A message from the case page; like any customer message, it reopens a finished case.
-
-    `key` is the reply form's own id: the form posted twice (a double click, a retried request)
-    is stored once, by the unique `external_id` that also makes a redelivered webhook add nothing."""
+    `key`: the reply form's id, so the form posted twice is stored once (`store_once`)."""
     body = (body or "").strip()
     if not body:
         raise InvalidMessage()
-    external_id = f"portal:{case.id}:{key[:64]}" if key else None
+
+    def write() -> CaseMessage:
+        message = add_customer_message(case, body, CASE_PAGE_CHANNEL, external_id)
+        audit.record(actor, "case.customer_replied", subject_type="case", subject_id=case.id, customer_id=customer.id)
+        return message
+
+    external_id = form_message_id("portal", case, key, body)
+    return store_once(external_id, write)
+
+
+def form_message_id(page: str, case: Case, key: str | None, body: str) -> str | None:
+    """The id of a message posted by a case page's reply form: the form's id with what it said, so
+    the same text posted twice is one message, and a text changed before posting again is new."""
+    if not key:
+        return None
+    return f"{page}:{case.id}:{key}:{hashlib.sha256(body.encode()).hexdigest()[:16]}"
+
+
+def store_once(external_id: str | None, write: Callable[[], CaseMessage]) -> CaseMessage:
+    """Run `write` in a unit of work of its own unless a message with `external_id` is stored
+    already: the unique id that makes a redelivered webhook add nothing makes a reply form posted
+    twice (a double click, a retried request) apply once."""
     try:
         with unit_of_work():
             if external_id is not None:
                 sent = db.session.scalar(select(CaseMessage).where(CaseMessage.external_id == external_id))
                 if sent is not None:
                     return sent
-            message = add_customer_message(case, body, CASE_PAGE_CHANNEL, external_id)
-            audit.record(
-                actor, "case.customer_replied", subject_type="case", subject_id=case.id, customer_id=customer.id
-            )
-            return message
+            return write()
     except IntegrityError:
         if external_id is None:
             raise
-        # The same form posted twice at the same moment: the other request stored it.
+        # Posted twice at the same moment: the other request stored it.
         return db.session.scalar(select(CaseMessage).where(CaseMessage.external_id == external_id))
 
 

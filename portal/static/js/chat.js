@@ -66,7 +66,7 @@ document.addEventListener("DOMContentLoaded", function () {
 
   var form = document.querySelector("form[data-chat-form]");
   if (!form) return;
-  var status = form.querySelector("[role=status]");
+  var status = form.querySelector("[aria-live]");
   var button = form.querySelector("button[type=submit]");
 
   form.addEventListener("submit", function (event) {
@@ -85,9 +85,9 @@ document.addEventListener("DOMContentLoaded", function () {
         return body;
       });
     }).then(function (body) {
-      // A fresh id for the next message; the one just sent would be stored only once again.
+      form.reset();
+      // A fresh id for the next message (posting the last one's id again stores nothing).
       form.querySelector("input[name=key]").value = body.key;
-      form.querySelector("textarea").value = "";
       status.textContent = "";
       poll();
     }).catch(function (error) {
