@@ -124,6 +124,7 @@ def test_a_reply_posted_in_the_background_is_chat_and_applies_once(app, chat):
     fields = {**_reply_fields(client, chat["case"]), "body": "Thursday is fine, thanks"}
     sent = client.post(f"/cases/{chat['case']}", data=fields, headers=JSON)
     assert sent.status_code == 200, sent.text
+    assert sent.json["message"] == "Your message is sent."
     assert sent.json["key"] and sent.json["key"] != fields["key"]
     # The same form again (a double click, a retried request): nothing more is stored.
     again = client.post(f"/cases/{chat['case']}", data=fields, headers=JSON)

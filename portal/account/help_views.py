@@ -76,7 +76,7 @@ def case(case_id: int):
             status = show_error(form.body, error)
         else:
             if wants_json():
-                return jsonify({"key": new_message_key()})
+                return jsonify({"key": new_message_key(), "message": _("Your message is sent.")})
             flash(_("Your message is sent."), "success")
             return redirect(url_for("account.case", case_id=found.id))
     elif request.method == "POST":

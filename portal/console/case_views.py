@@ -174,7 +174,7 @@ def reply(case_id: int):
             status = error.status
         else:
             if wants_json():
-                return jsonify({"key": new_message_key()})
+                return jsonify({"key": new_message_key(), "message": _("Reply sent.")})
             flash(_("Reply sent."), "success")
             return _back(case)
     if wants_json():

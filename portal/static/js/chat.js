@@ -1,8 +1,9 @@
 // The case page as a live chat, on the subscriber's and the agent's side alike: while the page is
 // visible it asks every few seconds for the messages after the last one it shows and adds them to
 // the conversation (an aria-live list, so screen readers hear them), and a reply form marked
-// data-chat-form is posted in the background. Without JavaScript the form posts and a reload shows
-// what is new. Message text only ever goes in through textContent.
+// data-chat-form is posted in the background, its outcome said where the page's flash messages
+// are. Without JavaScript the form posts and a reload shows what is new. Message text only ever
+// goes in through textContent.
 document.addEventListener("DOMContentLoaded", function () {
   var POLL_MS = 3000;
   var AUTHORS = ["customer", "staff", "system"];
@@ -66,14 +67,20 @@ document.addEventListener("DOMContentLoaded", function () {
 
   var form = document.querySelector("form[data-chat-form]");
   if (!form) return;
-  var status = form.querySelector("[aria-live]");
   var button = form.querySelector("button[type=submit]");
+  var flash = document.querySelector(".flash-region");
+
+  function say(text, kind) {
+    var line = document.createElement("p");
+    line.className = "flash flash--" + kind;
+    line.textContent = text;
+    flash.replaceChildren(line);
+  }
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     if (button.disabled) return;
     button.disabled = true;
-    status.textContent = form.dataset.sendingText;
     fetch(form.action, {
       method: "POST",
       body: new FormData(form),
@@ -81,17 +88,19 @@ document.addEventListener("DOMContentLoaded", function () {
       headers: { "Accept": "application/json" }
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
-        if (!response.ok) throw new Error((body.error && body.error.message) || form.dataset.errorText);
+        // Not JSON with a key (signed out: the sign-in page) is a failure too.
+        if (!response.ok || !body.key) throw new Error((body.error && body.error.message) || form.dataset.errorText);
         return body;
       });
     }).then(function (body) {
       form.reset();
+      form.querySelector("textarea").value = "";
       // A fresh id for the next message (posting the last one's id again stores nothing).
       form.querySelector("input[name=key]").value = body.key;
-      status.textContent = "";
+      say(body.message, "success");
       poll();
     }).catch(function (error) {
-      status.textContent = error.message || form.dataset.errorText;
+      say(error.message || form.dataset.errorText, "error");
     }).then(function () {
       button.disabled = false;
     });
