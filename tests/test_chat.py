@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import CaseMessage, CaseStatus, Channel, Customer, OutboxEmail, StaffRole, StaffUser
+from portal.models import AuditEvent, CaseMessage, CaseStatus, Channel, Customer, OutboxEmail, StaffRole, StaffUser
 from portal.services import handoff, inbox
 from portal.services.actors import Actor
 from tests import factories
-from tests.helpers import form_fields, sign_in_customer, sign_in_staff
+from tests.helpers import form_fields, run_together, sign_in_customer, sign_in_staff
 from tests.test_query_counts import counting
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
@@ -223,3 +223,17 @@ def test_a_poll_reads_the_same_statements_however_many_messages_come(app, chat):
         handoff.customer_reply(Actor.for_customer(customer), customer, case, "Thanks for all of them")
         assert db.session.scalar(select(func.count()).select_from(CaseMessage)) == 25
     assert (statements(client, feed), statements(console, staff_feed)) == few
+
+
+@pytest.mark.postgres
+def test_a_reply_posted_from_many_tabs_at_once_is_stored_once(app, chat):
+    def send():
+        customer = db.session.scalar(select(Customer))
+        case = inbox.get_case(chat["case"])
+        handoff.customer_reply(Actor.for_customer(customer), customer, case, "Only once", "k" * 22)
+
+    run_together(app, send, 8)
+    assert [m.body for m in _messages_from_customer(app, chat["case"])] == ["Where is my box?", "Only once"]
+    with app.app_context():
+        replied = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "case.customer_replied")
+        assert db.session.scalar(replied) == 1
