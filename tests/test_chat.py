@@ -237,3 +237,8 @@ def test_a_reply_posted_from_many_tabs_at_once_is_stored_once(app, chat):
     with app.app_context():
         replied = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "case.customer_replied")
         assert db.session.scalar(replied) == 1
+
+
+def test_the_case_page_asked_for_json_is_still_the_page(app, chat):
+    page = _signed_in(app).get(f"/cases/{chat['case']}", headers=JSON)
+    assert page.status_code == 200 and "Where is my box?" in page.text

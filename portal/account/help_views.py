@@ -81,7 +81,7 @@ def case(case_id: int):
             return redirect(url_for("account.case", case_id=found.id))
     elif request.method == "POST":
         status = 400
-    if wants_json():
+    if request.method == "POST" and wants_json():
         return error_response(status, " ".join(str(e) for e in form.body.errors) or None)
     return case_page(found, form, status=status)
 
