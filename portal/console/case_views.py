@@ -88,7 +88,7 @@ def _case_page(case, status: int = 200, **forms):
     assign_form = AssignForm(formdata=None, assignee=case.assignee_id or 0)
     assign_form.assignee.choices = [(0, _("Nobody"))] + [(s.id, s.name) for s in staff_service.list_staff() if s.active]
     view = refund_form = address_form = None
-    history_ = inbox.customer_history(case)
+    thread = inbox.customer_history(case)
     if customer is not None:
         view = account.dashboard(customer)
         address_form = forms.get("address_form") or _address_form(view.subscriptions, formdata=None)
@@ -102,8 +102,8 @@ def _case_page(case, status: int = 200, **forms):
         view=view,
         snap=context.present(case.snapshot),
         clock=response_times.response_clock(case),
-        history=history_,
-        last_id=max((m.id for m in history_ if m.case_id == case.id), default=0),
+        history=thread,
+        last_id=max((m.id for m in thread if m.case_id == case.id), default=0),
         activity=history.for_staff(customer.id, limit=15) if customer else [],
         topic=handoff.ISSUE_TYPES.get(case.issue_type, case.issue_type),
         reply_form=reply_form,
@@ -141,9 +141,12 @@ def case_messages(case_id: int):
 
 def _message_json(message) -> dict:
     # The same words as the page shows for each message.
-    who = {"customer": _("Customer")}.get(message.author, _("Support"))
     if message.internal:
         who = _("Internal note")
+    elif message.author == "customer":
+        who = _("Customer")
+    else:
+        who = _("Support")
     return {
         "id": message.id,
         "author": message.author,
