@@ -4,6 +4,8 @@ twice) is stored once, and what the subscriber writes on the page is recorded as
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -242,3 +244,12 @@ def test_a_reply_posted_from_many_tabs_at_once_is_stored_once(app, chat):
 def test_the_case_page_asked_for_json_is_still_the_page(app, chat):
     page = _signed_in(app).get(f"/cases/{chat['case']}", headers=JSON)
     assert page.status_code == 200 and "Where is my box?" in page.text
+
+
+def test_both_case_pages_load_their_script_from_our_origin_under_the_strict_policy(app, chat):
+    console = app.test_client()
+    sign_in_staff(console, "agent@chat.example")
+    for response in (_signed_in(app).get(f"/cases/{chat['case']}"), console.get(f"/console/cases/{chat['case']}")):
+        policy = response.headers["Content-Security-Policy"]
+        assert "script-src 'self';" in policy and "connect-src 'self';" in policy and "unsafe" not in policy
+        assert re.findall(r"<script[^>]*>", response.text) == ['<script src="/static/js/chat.js">']
