@@ -28,7 +28,10 @@ document.addEventListener("DOMContentLoaded", function () {
     body.textContent = message.body;
     item.appendChild(meta);
     item.appendChild(body);
+    // A list that scrolls (the console's) follows new messages while it is read at its end.
+    var atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     list.appendChild(item);
+    if (atEnd) list.scrollTop = list.scrollHeight;
     lastId = message.id;
   }
 
