@@ -35,7 +35,8 @@ ERROR_CODES = {
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    """The API, and our pages' own scripts, which ask for JSON (the live case pages)."""
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
 def error_response(status: int, message=None, code: str | None = None):

@@ -1,7 +1,10 @@
 """Fields, validators and error display shared by the forms of several blueprints."""
 
+import re
+import secrets
+
 from flask import current_app
-from wtforms import EmailField, Field, IntegerField, SelectField, StringField, ValidationError
+from wtforms import EmailField, Field, HiddenField, IntegerField, SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange
 from wtforms.widgets import HiddenInput, NumberInput
 
@@ -60,6 +63,24 @@ class AddressFields:
                 for name in ("name", "line1", "line2", "city", "region", "postal_code", "country")
             }
         )
+
+
+MESSAGE_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def new_message_key() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class MessageKeyFields:
+    """A fresh id each time a message form is shown (the case pages' replies): the same form
+    posted twice, by a double click or a retried request, is stored once."""
+
+    key = HiddenField(default=new_message_key)
+
+    def message_key(self) -> str | None:
+        """The form's id, or none for a page from before the id (stored like any new message)."""
+        return self.key.data if MESSAGE_KEY.fullmatch(self.key.data or "") else None
 
 
 def quantity_field(label=_l("Quantity")) -> IntegerField:

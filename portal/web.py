@@ -48,6 +48,13 @@ def safe_next(target: str | None, default: str) -> str:
     return target if is_safe_next(target) else default
 
 
+def after_id() -> int:
+    """`?after=<id>` of the live case pages' polls: the last message they show (0: none yet);
+    anything else counts as 0 and an id past the database's range as the last possible one."""
+    value = request.args.get("after", 0, type=int)
+    return min(max(value, 0), MAX_ID)
+
+
 def allow_payment_provider(origin: str) -> None:
     """Let this one page load the provider's card script and talk to it (the card form)."""
     g.payment_origin = origin

@@ -49,6 +49,7 @@ STAFF_ROUTES = {
     "/console/customers/{customer}": StaffRole.AGENT,
     "/console/cases": StaffRole.AGENT,
     "/console/cases/{case}": StaffRole.AGENT,
+    "/console/cases/{case}/messages": StaffRole.AGENT,
     "/console/approvals": StaffRole.MANAGER,
     "/console/reports/credits": StaffRole.MANAGER,
     "/admin/staff": StaffRole.ADMIN,

@@ -18,7 +18,15 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
-from portal.forms import AddressFields, add_error, email_field, new_password_validators, quantity_field, version_field
+from portal.forms import (
+    AddressFields,
+    MessageKeyFields,
+    add_error,
+    email_field,
+    new_password_validators,
+    quantity_field,
+    version_field,
+)
 from portal.services import outreach
 from portal.services.policy import parse_interval
 from portal.text import lazy_text as _l
@@ -146,7 +154,7 @@ class HelpForm(FlaskForm):
     attempt = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
 
-class CaseReplyForm(FlaskForm):
+class CaseReplyForm(MessageKeyFields, FlaskForm):
     body = TextAreaField(_l("Your reply"), validators=[Length(max=10000)])
 
 

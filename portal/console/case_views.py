@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -22,8 +22,9 @@ from portal.console.forms import (
     StatusForm,
 )
 from portal.console.views import bp
-from portal.formatting import LazyDate
-from portal.forms import show_error
+from portal.errors import error_response, wants_json
+from portal.formatting import LazyDate, local_date
+from portal.forms import new_message_key, show_error
 from portal.i18n import action_label, channel_label, country_name, status_label
 from portal.models import CaseStatus, Channel, OrderStatus, StaffRole
 from portal.services import (
@@ -45,7 +46,7 @@ from portal.services import (
 )
 from portal.services import staff as staff_service
 from portal.services.errors import ConcurrentChange, DomainError, NotFound
-from portal.web import request_id
+from portal.web import after_id, request_id
 
 
 @bp.route("/cases")
@@ -87,6 +88,7 @@ def _case_page(case, status: int = 200, **forms):
     assign_form = AssignForm(formdata=None, assignee=case.assignee_id or 0)
     assign_form.assignee.choices = [(0, _("Nobody"))] + [(s.id, s.name) for s in staff_service.list_staff() if s.active]
     view = refund_form = address_form = None
+    thread = inbox.customer_history(case)
     if customer is not None:
         view = account.dashboard(customer)
         address_form = forms.get("address_form") or _address_form(view.subscriptions, formdata=None)
@@ -100,7 +102,8 @@ def _case_page(case, status: int = 200, **forms):
         view=view,
         snap=context.present(case.snapshot),
         clock=response_times.response_clock(case),
-        history=inbox.customer_history(case),
+        history=thread,
+        last_id=max((m.id for m in thread if m.case_id == case.id), default=0),
         activity=history.for_staff(customer.id, limit=15) if customer else [],
         topic=handoff.ISSUE_TYPES.get(case.issue_type, case.issue_type),
         reply_form=reply_form,
@@ -128,6 +131,31 @@ def case(case_id: int):
     return _case_page(inbox.get_case(case_id))
 
 
+@bp.route("/cases/<int:case_id>/messages")
+@staff_required(StaffRole.AGENT)
+def case_messages(case_id: int):
+    """What the case page polls for: the case's messages and notes after `?after=<message id>`."""
+    messages = inbox.messages_after(inbox.get_case(case_id), after_id())
+    return jsonify({"messages": [_message_json(message) for message in messages]})
+
+
+def _message_json(message) -> dict:
+    # The same words as the page shows for each message.
+    if message.internal:
+        who = _("Internal note")
+    elif message.author == "customer":
+        who = _("Customer")
+    else:
+        who = _("Support")
+    return {
+        "id": message.id,
+        "author": message.author,
+        "internal": message.internal,
+        "meta": f"{who} · {channel_label(message.channel)} · {local_date(message.created_at, 'short')}",
+        "body": message.body,
+    }
+
+
 def _back(case):
     return redirect(url_for("console.case", case_id=case.id))
 
@@ -135,18 +163,25 @@ def _back(case):
 @bp.route("/cases/<int:case_id>/reply", methods=["POST"])
 @staff_required(StaffRole.AGENT)
 def reply(case_id: int):
+    """Posted by the page's script (asking for JSON, the page stays) or by the form itself."""
     case = inbox.get_case(case_id)
     form = ReplyForm()
     form.saved_reply.choices = [("", "")] + [(key, key) for key in saved_replies.SAVED_REPLIES]
+    status = 400
     if form.validate_on_submit():
         body = form.body.data or saved_replies.text(form.saved_reply.data, case)
         try:
-            inbox.reply(current_user.staff, case, body, request_id())
+            inbox.reply(current_user.staff, case, body, request_id(), form.message_key())
         except DomainError as error:
-            return _case_page(case, show_error(form.body, error), reply_form=form)
-        flash(_("Reply sent."), "success")
-        return _back(case)
-    return _case_page(case, 400, reply_form=form)
+            status = show_error(form.body, error)
+        else:
+            if wants_json():
+                return jsonify({"key": new_message_key(), "message": _("Reply sent.")})
+            flash(_("Reply sent."), "success")
+            return _back(case)
+    if wants_json():
+        return error_response(status, " ".join(str(e) for e in form.body.errors) or None)
+    return _case_page(case, status, reply_form=form)
 
 
 @bp.route("/cases/<int:case_id>/note", methods=["POST"])

@@ -11,7 +11,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
 from portal.account.forms import CancelConfirmForm
-from portal.forms import AddressFields, MoneyField, new_password_validators
+from portal.forms import AddressFields, MessageKeyFields, MoneyField, new_password_validators
 from portal.services.credits import MAX_CREDIT_MINOR
 from portal.services.payments import REASON_MAX_LENGTH
 from portal.text import lazy_text as _l
@@ -48,7 +48,7 @@ class QueueFilterForm(FlaskForm):
     breached = BooleanField(_l("Only cases past the response target"))
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(MessageKeyFields, FlaskForm):
     saved_reply = SelectField(_l("Saved reply"), validators=[Optional()])
     body = TextAreaField(_l("Reply to the customer"), validators=[Length(max=10000)])
 

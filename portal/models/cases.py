@@ -68,7 +68,8 @@ class CaseMessage(Base):
     channel: Mapped[Channel] = mapped_column(str_enum(Channel, "channel"))
     body: Mapped[str] = mapped_column(Text)
     internal: Mapped[bool] = mapped_column(default=False)
-    # The provider's id of an inbound message, so a redelivered webhook adds nothing.
+    # The provider's id of an inbound message, or a case page's reply form's id: a redelivered
+    # webhook or a form posted twice adds nothing.
     external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
 
     case: Mapped[Case] = relationship(back_populates="messages")

@@ -5,10 +5,13 @@ and the customer never has to explain it again."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import (
@@ -29,10 +32,15 @@ from portal.services import account, audit, links, notifications, webhooks_out
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
 from portal.services.lookup import get_or_404
-from portal.services.uow import transactional
+from portal.services.uow import transactional, unit_of_work
 from portal.text import lazy_text as _l
 
 REPEAT_WINDOW = timedelta(days=7)
+# The case page is a live chat (both sides' pages show new messages as they arrive), so what the
+# subscriber writes there is chat, whatever channel the case came on.
+CASE_PAGE_CHANNEL = Channel.CHAT
+# At most this many messages per poll of the case page; the page asks again for the rest.
+FEED_LIMIT = 100
 RECENT_EVENTS = 25
 ISSUE_TYPES = {
     "payment": _l("A payment or my card"),
@@ -276,14 +284,59 @@ def public_messages(case: Case) -> list[CaseMessage]:
     return [message for message in case.messages if not message.internal]
 
 
-@transactional
-def customer_reply(actor: Actor, customer: Customer, case: Case, body: str) -> None:
-    """A reply from the portal thread; like any customer message, it reopens a finished case."""
+def public_messages_after(case: Case, after_id: int) -> list[CaseMessage]:
+    """What the subscriber's case page has not shown yet: public messages after `after_id`, oldest
+    first, in one statement."""
+    return list(
+        db.session.scalars(
+            select(CaseMessage)
+            .where(CaseMessage.case_id == case.id, CaseMessage.internal.is_(False), CaseMessage.id > after_id)
+            .order_by(CaseMessage.id)
+            .limit(FEED_LIMIT)
+        )
+    )
+
+
+def customer_reply(actor: Actor, customer: Customer, case: Case, body: str, key: str | None = None) -> CaseMessage:
+    """A message from the case page; like any customer message, it reopens a finished case.
+    `key`: the reply form's id, so the form posted twice is stored once (`store_once`)."""
     body = (body or "").strip()
     if not body:
         raise InvalidMessage()
-    add_customer_message(case, body, Channel.CHAT if case.channel is Channel.PORTAL else case.channel)
-    audit.record(actor, "case.customer_replied", subject_type="case", subject_id=case.id, customer_id=customer.id)
+
+    def write() -> CaseMessage:
+        message = add_customer_message(case, body, CASE_PAGE_CHANNEL, external_id)
+        audit.record(actor, "case.customer_replied", subject_type="case", subject_id=case.id, customer_id=customer.id)
+        return message
+
+    external_id = form_message_id("portal", case, key, body)
+    return store_once(external_id, write)
+
+
+def form_message_id(page: str, case: Case, key: str | None, body: str) -> str | None:
+    """The id of a message posted by a case page's reply form: the form's id with what it said, so
+    the same text posted twice is one message, and a text changed before posting again is new."""
+    if not key:
+        return None
+    return f"{page}:{case.id}:{key}:{hashlib.sha256(body.encode()).hexdigest()[:16]}"
+
+
+def store_once(external_id: str | None, write: Callable[[], CaseMessage]) -> CaseMessage:
+    """Run `write` in a unit of work of its own unless a message with `external_id` is stored
+    already: the unique id that makes a redelivered webhook add nothing makes a reply form posted
+    twice (a double click, a retried request) apply once."""
+    try:
+        with unit_of_work():
+            if external_id is not None:
+                sent = db.session.scalar(select(CaseMessage).where(CaseMessage.external_id == external_id))
+                if sent is not None:
+                    return sent
+            return write()
+    except IntegrityError:
+        if external_id is None:
+            raise
+        # Posted twice at the same moment: the other request stored it.
+        return db.session.scalar(select(CaseMessage).where(CaseMessage.external_id == external_id))
 
 
 def add_customer_message(case: Case, body: str, channel: Channel, external_id: str | None = None) -> CaseMessage:

@@ -230,13 +230,22 @@ def _staff_actor(staff: StaffUser, request_id: str | None) -> Actor:
     return Actor.for_staff(staff, request_id)
 
 
-@transactional
-def reply(staff: StaffUser, case: Case, body: str, request_id: str | None = None) -> CaseMessage:
-    """A public reply, sent back on the channel the case came from."""
+def reply(
+    staff: StaffUser, case: Case, body: str, request_id: str | None = None, key: str | None = None
+) -> CaseMessage:
+    """A public reply, sent back on the channel the case came from. `key`: the reply form's id, so
+    the form posted twice is stored (and sent) once."""
     body = (body or "").strip()
     if not body:
         raise InvalidReply()
-    message = CaseMessage(case_id=case.id, author="staff", staff_id=staff.id, channel=case.channel, body=body)
+    external_id = handoff.form_message_id("console", case, key, body)
+    return handoff.store_once(external_id, lambda: _reply(staff, case, body, request_id, external_id))
+
+
+def _reply(staff: StaffUser, case: Case, body: str, request_id: str | None, external_id: str | None) -> CaseMessage:
+    message = CaseMessage(
+        case_id=case.id, author="staff", staff_id=staff.id, channel=case.channel, body=body, external_id=external_id
+    )
     db.session.add(message)
     db.session.flush()
     customer = db.session.get(Customer, case.customer_id) if case.customer_id else None
@@ -419,6 +428,19 @@ def queue(staff: StaffUser, filters: QueueFilter, page: int = 1, per_page: int =
     if filters.breached:
         rows = [row for row in rows if row.clock.breached and not row.clock.responded]
     return QueuePage(rows, pagination.page, pagination.has_prev, pagination.has_next)
+
+
+def messages_after(case: Case, after_id: int) -> list[CaseMessage]:
+    """What the agent's case page has not shown yet: the case's messages and notes after
+    `after_id`, oldest first, in one statement."""
+    return list(
+        db.session.scalars(
+            select(CaseMessage)
+            .where(CaseMessage.case_id == case.id, CaseMessage.id > after_id)
+            .order_by(CaseMessage.id)
+            .limit(handoff.FEED_LIMIT)
+        )
+    )
 
 
 def customer_history(case: Case) -> list[CaseMessage]:
