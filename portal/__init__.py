@@ -95,7 +95,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.api.v1 import bp as api_v1_bp
     from portal.api.views import bp as api_bp
     from portal.auth.views import bp as auth_bp
-    from portal.console import case_views, measure_views, report_views  # noqa: F401  (routes join the console blueprint)
+    from portal.console import behalf_views, case_views, measure_views, report_views  # noqa: F401  (routes join the console blueprint)
     from portal.console.views import bp as console_bp
     from portal.links.views import bp as links_bp
     from portal.outreach.views import bp as outreach_bp

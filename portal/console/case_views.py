@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal import action_flow
 from portal.access import current_actor, staff_required
 from portal.auth.forms import ConfirmForm
 from portal.console import context
 from portal.console.forms import (
     AddressOnBehalfForm,
     AssignForm,
-    CancelOnBehalfForm,
     CreditForm,
     NoteForm,
     QueueFilterForm,
@@ -25,27 +23,23 @@ from portal.console.views import bp
 from portal.errors import error_response, wants_json
 from portal.formatting import LazyDate, local_date
 from portal.forms import new_message_key, show_error
-from portal.i18n import action_label, channel_label, country_name, status_label
+from portal.i18n import channel_label, country_name, status_label
 from portal.models import CaseStatus, Channel, OrderStatus, StaffRole
 from portal.services import (
     account,
     addresses,
-    agent_actions,
-    cancel_reasons,
-    cancellation,
     credits,
     customers,
     handoff,
     history,
     inbox,
     payments,
-    policy,
     response_times,
     saved_replies,
-    subscriptions,
 )
 from portal.services import staff as staff_service
-from portal.services.errors import ConcurrentChange, DomainError, NotFound
+from portal.services.errors import DomainError
+from portal.services.subscriptions.rules import LIVE_STATUSES
 from portal.web import after_id, request_id
 
 
@@ -77,7 +71,7 @@ def queue():
     )
 
 
-def _case_page(case, status: int = 200, **forms):
+def case_page(case, status: int = 200, **forms):
     customer = customers.get_customer(case.customer_id) if case.customer_id else None
     reply_form = forms.get("reply_form") or ReplyForm(formdata=None)
     reply_form.saved_reply.choices = [("", _("None"))] + [
@@ -91,7 +85,7 @@ def _case_page(case, status: int = 200, **forms):
     thread = inbox.customer_history(case)
     if customer is not None:
         view = account.dashboard(customer)
-        address_form = forms.get("address_form") or _address_form(view.subscriptions, formdata=None)
+        address_form = forms.get("address_form") or address_on_behalf_form(view.subscriptions, formdata=None)
         paid = [o for o in view.past_orders if o.status is OrderStatus.PAID]
         refund_form = forms.get("refund_form") or RefundForm(formdata=None)
         refund_form.order_id.choices = [(o.id, f"#{o.id} · {LazyDate(o.scheduled_for)}") for o in paid]
@@ -116,10 +110,11 @@ def _case_page(case, status: int = 200, **forms):
     ), status
 
 
-def _address_form(owned, formdata):
+def address_on_behalf_form(owned, formdata):
+    """The address form's choices: all live subscriptions at once, or one of them."""
     form = AddressOnBehalfForm(formdata=formdata)
     form.subscription_id.choices = [(0, _("All subscriptions"))] + [
-        (s.id, f"#{s.id} {s.items[0].variant.product.name}") for s in owned if s.status.value != "cancelled"
+        (s.id, f"#{s.id} {s.items[0].variant.product.name}") for s in owned if s.status in LIVE_STATUSES
     ]
     form.country.choices = [(code, country_name(code)) for code in addresses.shipping_countries()]
     return form
@@ -128,7 +123,7 @@ def _address_form(owned, formdata):
 @bp.route("/cases/<int:case_id>")
 @staff_required(StaffRole.AGENT)
 def case(case_id: int):
-    return _case_page(inbox.get_case(case_id))
+    return case_page(inbox.get_case(case_id))
 
 
 @bp.route("/cases/<int:case_id>/messages")
@@ -156,7 +151,7 @@ def _message_json(message) -> dict:
     }
 
 
-def _back(case):
+def back_to_case(case):
     return redirect(url_for("console.case", case_id=case.id))
 
 
@@ -178,10 +173,10 @@ def reply(case_id: int):
             if wants_json():
                 return jsonify({"key": new_message_key(), "message": _("Reply sent.")})
             flash(_("Reply sent."), "success")
-            return _back(case)
+            return back_to_case(case)
     if wants_json():
         return error_response(status, " ".join(str(e) for e in form.body.errors) or None)
-    return _case_page(case, status, reply_form=form)
+    return case_page(case, status, reply_form=form)
 
 
 @bp.route("/cases/<int:case_id>/note", methods=["POST"])
@@ -193,9 +188,9 @@ def note(case_id: int):
         try:
             inbox.note(current_user.staff, case, form.body.data, request_id())
         except DomainError as error:
-            return _case_page(case, show_error(form.body, error), note_form=form)
-        return _back(case)
-    return _case_page(case, 400, note_form=form)
+            return case_page(case, show_error(form.body, error), note_form=form)
+        return back_to_case(case)
+    return case_page(case, 400, note_form=form)
 
 
 @bp.route("/cases/<int:case_id>/status", methods=["POST"])
@@ -205,9 +200,9 @@ def change_status(case_id: int):
     form = StatusForm()
     form.status.choices = [(s.value, s.value) for s in CaseStatus]
     if not form.validate_on_submit():
-        return _case_page(case, 400)
+        return case_page(case, 400)
     inbox.set_status(current_user.staff, case, CaseStatus(form.status.data), request_id())
-    return _back(case)
+    return back_to_case(case)
 
 
 @bp.route("/cases/<int:case_id>/assign", methods=["POST"])
@@ -217,13 +212,13 @@ def assign(case_id: int):
     if request.form.get("claim"):
         if ConfirmForm().validate_on_submit():
             inbox.assign(current_user.staff, case, current_user.staff.id, request_id())
-        return _back(case)
+        return back_to_case(case)
     form = AssignForm()
     form.assignee.choices = [(0, "")] + [(s.id, s.name) for s in staff_service.list_staff()]
     if not form.validate_on_submit():
-        return _case_page(case, 400)
+        return case_page(case, 400)
     inbox.assign(current_user.staff, case, form.assignee.data or None, request_id())
-    return _back(case)
+    return back_to_case(case)
 
 
 @bp.route("/cases/<int:case_id>/credit", methods=["POST"])
@@ -237,140 +232,13 @@ def credit(case_id: int):
                 current_user.staff, case, form.amount.data, form.reason.data, request_id()
             )
         except DomainError as error:
-            return _case_page(case, show_error(form.amount, error), credit_form=form)
+            return case_page(case, show_error(form.amount, error), credit_form=form)
         if request_.status.value == "approved":
             flash(_("Credit given."), "success")
         else:
             flash(_("That is above your limit for this case, so a manager has to approve it."), "success")
-        return _back(case)
-    return _case_page(case, 400, credit_form=form)
-
-
-def _customer_of(case):
-    if case.customer_id is None:
-        raise NotFound()
-    return customers.get_customer(case.customer_id)
-
-
-def _case_subscription(case_id: int, subscription_id: int):
-    case = inbox.get_case(case_id)
-    return case, account.get_subscription(_customer_of(case), subscription_id)
-
-
-@bp.route("/cases/<int:case_id>/subscriptions/<int:subscription_id>/<action>", methods=["GET", "POST"])
-@staff_required(StaffRole.AGENT)
-def act_for(case_id: int, subscription_id: int, action: str):
-    """Any self-serve action for the customer: the portal's form, choices and preview."""
-    if action not in action_flow.ACTION_FORMS:
-        abort(404)
-    case, subscription = _case_subscription(case_id, subscription_id)
-    return _run_for(case, subscription, action, {})
-
-
-@bp.route(
-    "/cases/<int:case_id>/subscriptions/<int:subscription_id>/orders/<int:order_id>/<any(skip, unskip):action>",
-    methods=["GET", "POST"],
-)
-@staff_required(StaffRole.AGENT)
-def act_on_order(case_id: int, subscription_id: int, order_id: int, action: str):
-    case, subscription = _case_subscription(case_id, subscription_id)
-    return _run_for(case, subscription, action, {"order_id": order_id})
-
-
-def _stale(case, error: DomainError):
-    """As in the portal: the change is refused and the agent sees the subscription as it is now."""
-    flash(error.message, "error")
-    return _case_page(case, error.status)
-
-
-def _done(case):
-    flash(_("Done for the customer; they have been emailed."), "success")
-    return _back(case)
-
-
-def _run_for(case, subscription, action: str, fixed_params: dict):
-    form = action_flow.form_for(subscription, action)
-    step = action_flow.run(current_actor(), subscription, action, form, fixed_params)
-    if step.kind == "stale":
-        return _stale(case, step.error)
-    if step.kind == "done":
-        return _done(case)
-    return render_template(
-        "console/action.html",
-        case=case,
-        subscription=subscription,
-        action=action,
-        title=action_label(action) if action in action_flow.ORDER_ACTIONS else None,
-        form=step.form,
-        has_fields=step.has_fields,
-        bounds=subscriptions.reschedule_bounds() if action == "reschedule" else None,
-        impact=step.impact,
-        refusal=step.error.message if step.error else None,
-    ), step.status
-
-
-@bp.route("/cases/<int:case_id>/subscriptions/<int:subscription_id>/cancel", methods=["GET", "POST"])
-@staff_required(StaffRole.AGENT)
-def cancel_for(case_id: int, subscription_id: int):
-    """The customer's reason, when it ends (the subscriber's choices), a preview, then confirm."""
-    case, subscription = _case_subscription(case_id, subscription_id)
-    form = CancelOnBehalfForm()
-    optional = [("", _("Not given"))] if policy.get().simple_cancellation else []
-    form.reason.choices = optional + [(r.code, r.label) for r in cancel_reasons.reasons()]
-    form.mode.choices = [
-        (mode, action_flow.cancel_mode_label(mode, ends_on)) for mode, ends_on in cancellation.end_choices(subscription)
-    ]
-    page = {"case": case, "subscription": subscription, "form": form, "impact": None, "refusal": None}
-    if request.method == "GET":
-        form.version.data = subscription.version
-        return render_template("console/cancel.html", **page)
-    if not form.validate_on_submit():
-        if form.version.errors:
-            return _stale(case, ConcurrentChange())
-        return render_template("console/cancel.html", **page), 400
-    try:
-        if form.step.data == "confirm":
-            agent_actions.cancel(
-                current_actor(),
-                subscription,
-                form.version.data,
-                reason_code=form.reason.data or None,
-                details=form.details.data or "",
-                mode=form.mode.data,
-                on_date=form.on_date.data,
-            )
-            return _done(case)
-        page["impact"] = subscriptions.preview(
-            current_actor(), subscription, "cancel", mode=form.mode.data, on_date=form.on_date.data
-        )
-    except ConcurrentChange as error:
-        return _stale(case, error)
-    except DomainError as error:
-        page["refusal"] = error.message
-        return render_template("console/cancel.html", **page), error.status
-    form.step.data = "confirm"
-    return render_template("console/cancel.html", **page)
-
-
-@bp.route("/cases/<int:case_id>/address", methods=["POST"])
-@staff_required(StaffRole.AGENT)
-def address(case_id: int):
-    case = inbox.get_case(case_id)
-    customer = _customer_of(case)
-    form = _address_form(account.subscriptions_of(customer), request.form)
-    if not form.validate_on_submit():
-        return _case_page(case, 400, address_form=form)
-    data = form.address_input()
-    try:
-        addresses.change_shipping_address(current_actor(), customer, data, form.subscription_id.data or None)
-    except addresses.InvalidAddress as error:
-        flash(" ".join(str(message) for message in error.errors.values()), "error")
-        return _case_page(case, 400, address_form=form)
-    except DomainError as error:
-        flash(error.message, "error")
-        return _case_page(case, error.status)
-    flash(_("Done for the customer; they have been emailed."), "success")
-    return _back(case)
+        return back_to_case(case)
+    return case_page(case, 400, credit_form=form)
 
 
 @bp.route("/cases/<int:case_id>/refund", methods=["POST"])
@@ -378,7 +246,7 @@ def address(case_id: int):
 def refund(case_id: int):
     case = inbox.get_case(case_id)
     if case.customer_id is None:
-        return _case_page(case, 404)
+        return case_page(case, 404)
     customer = customers.get_customer(case.customer_id)
     form = RefundForm()
     orders = {o.id: o for o in account.recent_past_orders(customer)}
@@ -386,15 +254,15 @@ def refund(case_id: int):
     if form.order_id.data in orders:
         form.amount.currency = orders[form.order_id.data].currency
     if not form.validate_on_submit():
-        return _case_page(case, 400, refund_form=form)
+        return case_page(case, 400, refund_form=form)
     order = account.get_order(customer, form.order_id.data)
     try:
         payments.refund(current_actor(), order, form.amount.data, form.reason.data)
     except DomainError as error:
         flash(error.message, "error")
-        return _case_page(case, error.status)
+        return case_page(case, error.status)
     flash(_("Refund made."), "success")
-    return _back(case)
+    return back_to_case(case)
 
 
 @bp.route("/approvals", methods=["GET", "POST"])
