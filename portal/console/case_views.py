@@ -39,8 +39,8 @@ from portal.services import (
     payments,
     policy,
     response_times,
-    saved_replies,
     subscriptions,
+    support_settings,
 )
 from portal.services import staff as staff_service
 from portal.services.errors import ConcurrentChange, DomainError, NotFound
@@ -78,9 +78,7 @@ def queue():
 def _case_page(case, status: int = 200, **forms):
     customer = customers.get_customer(case.customer_id) if case.customer_id else None
     reply_form = forms.get("reply_form") or ReplyForm(formdata=None)
-    reply_form.saved_reply.choices = [("", _("None"))] + [
-        (key, str(reply.title)) for key, reply in saved_replies.SAVED_REPLIES.items()
-    ]
+    reply_form.saved_reply.choices = [("", _("None"))] + support_settings.choices(customer)
     status_form = StatusForm(formdata=None, status=case.status.value)
     status_form.status.choices = [(s.value, status_label(s)) for s in CaseStatus]
     assign_form = AssignForm(formdata=None, assignee=case.assignee_id or 0)
@@ -136,9 +134,9 @@ def _back(case):
 def reply(case_id: int):
     case = inbox.get_case(case_id)
     form = ReplyForm()
-    form.saved_reply.choices = [("", "")] + [(key, key) for key in saved_replies.SAVED_REPLIES]
+    form.saved_reply.choices = [("", "")] + [(reply.key, reply.key) for reply in support_settings.replies()]
     if form.validate_on_submit():
-        body = form.body.data or saved_replies.text(form.saved_reply.data, case)
+        body = form.body.data or support_settings.text(form.saved_reply.data, case)
         try:
             inbox.reply(current_user.staff, case, body, request_id())
         except DomainError as error:
