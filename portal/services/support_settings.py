@@ -69,6 +69,11 @@ DEFAULT_TONE = _l(
 class InvalidSupportSetting(DomainError):
     code = "invalid_support_setting"
 
+    def __init__(self, message=None, *, field: str | None = None):
+        super().__init__(message)
+        # The form field it is about ("body_es"), so the page can show it there.
+        self.field = field
+
 
 # --- business hours and the first-response target ---------------------------------------------------
 
@@ -243,14 +248,17 @@ def _clean(texts: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
         given = texts.get(lang) or {}
         title, body = " ".join((given.get("title") or "").split()), (given.get("body") or "").strip()
         if len(title) > TITLE_MAX_LENGTH or len(body) > BODY_MAX_LENGTH:
-            raise InvalidSupportSetting(_l("That is too long."))
+            raise InvalidSupportSetting(_l("That is too long."), field=f"body_{lang}")
         problem = placeholder_problem(body)
         if problem is not None:
-            raise InvalidSupportSetting(_l("%(language)s: %(problem)s", language=names[lang], problem=problem))
+            raise InvalidSupportSetting(
+                _l("%(language)s: %(problem)s", language=names[lang], problem=problem), field=f"body_{lang}"
+            )
         cleaned[lang] = {"title": title, "body": body}
     if not cleaned[default]["title"] or not cleaned[default]["body"]:
         raise InvalidSupportSetting(
-            _l("Write the title and the reply in %(language)s at least.", language=names[default])
+            _l("Write the title and the reply in %(language)s at least.", language=names[default]),
+            field=f"title_{default}" if not cleaned[default]["title"] else f"body_{default}",
         )
     return cleaned
 
@@ -262,13 +270,15 @@ def save_reply(
     """Add a reply (`key` None) or change one; an empty translation uses the default language's."""
     new_key = (new_key or "").strip().lower()
     if not _KEY.match(new_key):
-        raise InvalidSupportSetting(_l("Use lowercase letters, digits and underscores for the short name."))
+        raise InvalidSupportSetting(
+            _l("Use lowercase letters, digits and underscores for the short name."), field="key"
+        )
     cleaned = _clean(texts)
     before = None if key is None else reply(key)
     _materialise()
     rows = {row.key: row for row in db.session.scalars(select(SavedReply))}
     if new_key != key and new_key in rows:
-        raise InvalidSupportSetting(_l("Another saved reply already has that short name."))
+        raise InvalidSupportSetting(_l("Another saved reply already has that short name."), field="key")
     row = rows[key] if key is not None else SavedReply()
     row.key, row.texts, row.position = new_key, cleaned, position
     db.session.add(row)

@@ -121,6 +121,8 @@ def test_staff_pages_are_accessible(app, live_server, page):
         "/admin/products",
         "/admin/cancellation",
         "/admin/integrations",
+        "/admin/replies",
+        "/admin/support-hours",
         "/api/v1/reference",
     ):
         page.goto(live_server + path)
