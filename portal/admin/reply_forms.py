@@ -10,12 +10,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.formatting import language_names
+from portal.forms import PerLanguageTexts, per_language
 from portal.services import support_settings
 from portal.text import lazy_text as _l
 
 
-class SavedReplyForm(FlaskForm):
+class SavedReplyForm(PerLanguageTexts, FlaskForm):
     """One reply; a title and a text field per shipped language come from `saved_reply_form`."""
 
     key = StringField(
@@ -24,36 +24,13 @@ class SavedReplyForm(FlaskForm):
     )
     position = IntegerField(_l("Position"), validators=[InputRequired(_l("Enter a number.")), NumberRange(0, 1000)])
 
-    def language_fields(self) -> list[tuple]:
-        return [(self[f"title_{code}"], self[f"body_{code}"]) for code in language_names()]
-
-    def texts(self) -> dict[str, dict[str, str]]:
-        return {
-            code: {"title": self[f"title_{code}"].data or "", "body": self[f"body_{code}"].data or ""}
-            for code in language_names()
-        }
-
 
 def saved_reply_form(**kwargs) -> SavedReplyForm:
-    class Form(SavedReplyForm):
-        pass
-
-    for code, name in language_names().items():
-        setattr(
-            Form,
-            f"title_{code}",
-            StringField(
-                _l("Title (%(language)s)", language=name), validators=[Length(max=support_settings.TITLE_MAX_LENGTH)]
-            ),
-        )
-        setattr(
-            Form,
-            f"body_{code}",
-            TextAreaField(
-                _l("Reply (%(language)s)", language=name), validators=[Length(max=support_settings.BODY_MAX_LENGTH)]
-            ),
-        )
-    return Form(**kwargs)
+    return per_language(
+        SavedReplyForm,
+        title=(StringField, lambda name: _l("Title (%(language)s)", language=name), support_settings.TITLE_MAX_LENGTH),
+        body=(TextAreaField, lambda name: _l("Reply (%(language)s)", language=name), support_settings.BODY_MAX_LENGTH),
+    )(**kwargs)
 
 
 def form_for(reply: support_settings.Reply, **kwargs) -> SavedReplyForm:
@@ -61,24 +38,22 @@ def form_for(reply: support_settings.Reply, **kwargs) -> SavedReplyForm:
     return saved_reply_form(prefix=f"r-{reply.key}", key=reply.key, position=reply.position, **texts, **kwargs)
 
 
-def tone_form(tone: dict[str, str], **kwargs) -> FlaskForm:
-    class Form(FlaskForm):
-        def texts(self) -> dict[str, str]:
-            return {code: self[f"tone_{code}"].data or "" for code in language_names()}
+class ToneForm(PerLanguageTexts, FlaskForm):
+    """The tone guidelines, a text per shipped language from `tone_form`."""
 
-        def language_fields(self) -> list:
-            return [self[f"tone_{code}"] for code in language_names()]
+    def guidelines(self) -> dict[str, str]:
+        return {code: text["tone"] for code, text in self.texts().items()}
 
-    for code, name in language_names().items():
-        setattr(
-            Form,
-            f"tone_{code}",
-            TextAreaField(
-                _l("Tone guidelines (%(language)s)", language=name),
-                validators=[Length(max=support_settings.TONE_MAX_LENGTH)],
-            ),
-        )
-    return Form(prefix="tone", **{f"tone_{code}": text for code, text in tone.items()}, **kwargs)
+
+def tone_form(tone: dict[str, str], **kwargs) -> ToneForm:
+    return per_language(
+        ToneForm,
+        tone=(
+            TextAreaField,
+            lambda name: _l("Tone guidelines (%(language)s)", language=name),
+            support_settings.TONE_MAX_LENGTH,
+        ),
+    )(prefix="tone", **{f"tone_{code}": text for code, text in tone.items()}, **kwargs)
 
 
 def _hour(hour: int) -> str:

@@ -84,9 +84,9 @@ def tone_guidelines():
         flash(_("Please check the highlighted fields."), "error")
         return _replies_page(400, tone=form)
     try:
-        support_settings.save_tone(current_actor(), form.texts())
+        support_settings.save_tone(current_actor(), form.guidelines())
     except DomainError as error:
-        status = show_error(form.language_fields()[0], error)
+        status = show_error(form.language_fields()[0][0], error)
         return _replies_page(status, tone=form)
     flash(_("Tone guidelines saved."), "success")
     return redirect(url_for("admin.saved_replies"))
