@@ -21,7 +21,11 @@ def _replies_page(status: int, posted=None, tone=None):
     """Every reply as its own form; the one just posted keeps what was typed and its errors."""
     replies = support_settings.replies()
     forms = [
-        (r.key, posted if posted is not None and posted._prefix == f"r-{r.key}-" else form_for(r, formdata=None))
+        (
+            r.key,
+            posted if posted is not None and posted._prefix == f"r-{r.key}-" else form_for(r, formdata=None),
+            ConfirmForm(prefix=f"d-{r.key}", formdata=None),
+        )
         for r in replies
     ]
     new_form = (
@@ -33,7 +37,6 @@ def _replies_page(status: int, posted=None, tone=None):
         "admin/saved_replies.html",
         forms=forms,
         new_form=new_form,
-        delete_form=ConfirmForm(formdata=None),
         guidelines=support_settings.tone_guidelines(str(get_locale())),
         tone_form=tone or tone_form(support_settings.get().tone, formdata=None),
         placeholders=support_settings.PLACEHOLDERS,
@@ -69,7 +72,7 @@ def saved_replies():
 @staff_required(StaffRole.ADMIN)
 def delete_saved_reply(key: str):
     reply = support_settings.reply(key)
-    if not ConfirmForm().validate_on_submit():
+    if not ConfirmForm(prefix=f"d-{reply.key}").validate_on_submit():
         return _replies_page(400)
     support_settings.delete_reply(current_actor(), reply.key)
     flash(_("Saved reply deleted."), "success")
