@@ -350,6 +350,7 @@ def test_the_console_picker_uses_the_merchants_reply_in_the_customers_language(a
         page,
         "r-card_updated",
         **{
+            "r-card_updated-title_en": "Card is fine",
             "r-card_updated-title_de": "Karte ist gut",
             "r-card_updated-body_de": "Danke, {first_name}! Bis zum {next_order}.",
         },
@@ -357,8 +358,11 @@ def test_the_console_picker_uses_the_merchants_reply_in_the_customers_language(a
     assert admin.post("/admin/replies", data=data).status_code == 302
     agent = app.test_client()
     sign_in_staff(agent, "agent@staff.example")
+    # Titled in the agent's language; what is sent is in the customer's.
     case_page = agent.get(f"/console/cases/{case_id}").text
-    assert '<option value="card_updated">Karte ist gut</option>' in case_page
+    assert '<option value="card_updated">Card is fine</option>' in case_page
+    german_agent = agent.get(f"/console/cases/{case_id}", headers={"Accept-Language": "de"}).text
+    assert '<option value="card_updated">Karte ist gut</option>' in german_agent
     fields = form_fields(case_page, "reply-form")
     sent = agent.post(f"/console/cases/{case_id}/reply", data={**fields, "saved_reply": "card_updated", "body": ""})
     assert sent.status_code == 302

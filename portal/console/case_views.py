@@ -78,7 +78,7 @@ def queue():
 def _case_page(case, status: int = 200, **forms):
     customer = customers.get_customer(case.customer_id) if case.customer_id else None
     reply_form = forms.get("reply_form") or ReplyForm(formdata=None)
-    reply_form.saved_reply.choices = [("", _("None"))] + support_settings.choices(customer)
+    reply_form.saved_reply.choices = [("", _("None"))] + support_settings.choices()
     status_form = StatusForm(formdata=None, status=case.status.value)
     status_form.status.choices = [(s.value, status_label(s)) for s in CaseStatus]
     assign_form = AssignForm(formdata=None, assignee=case.assignee_id or 0)

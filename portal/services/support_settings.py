@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from sqlalchemy import func, select
 
 from portal.extensions import db
@@ -312,13 +312,14 @@ def delete_reply(actor: Actor, key: str) -> None:
 # --- what the agent sends -------------------------------------------------------------------------------
 
 
-def customer_locale(customer: Customer | None) -> str:
+def _customer_locale(customer: Customer | None) -> str:
     return (customer.locale if customer else None) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def choices(customer: Customer | None) -> list[tuple[str, str]]:
-    """The saved replies for the console's picker, titled in the customer's language."""
-    locale = customer_locale(customer)
+def choices() -> list[tuple[str, str]]:
+    """The saved replies for the console's picker, titled in the agent's language (what is sent is
+    in the customer's)."""
+    locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
     return [(r.key, r.text(locale)["title"]) for r in replies()]
 
 
@@ -343,7 +344,7 @@ def text(key: str | None, case: Case) -> str:
     if found is None:
         return ""
     customer = db.session.get(Customer, case.customer_id) if case.customer_id else None
-    locale = customer_locale(customer)
+    locale = _customer_locale(customer)
     body = found.text(locale)["body"]
     words = (customer.name or "").split() if customer else []
     values = {"first_name": words[0] if words else ""}
