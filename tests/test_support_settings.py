@@ -132,6 +132,10 @@ def test_percent_formats_are_plain_text(app, case_for):
             ADMIN, None, new_key="percent", texts=_texts("Hi %(name)s %s %d {first_name}"), position=0
         )
     assert _render(app, "percent", case_id) == "Hi %(name)s %s %d Hana"
+    # What is filled in is not read again for placeholders.
+    assert support_settings.render("{first_name} {next_order}", {"first_name": "{next_order}", "next_order": "x"}) == (
+        "{next_order} x"
+    )
 
 
 @settings(max_examples=200, deadline=None)

@@ -34,7 +34,7 @@ def saved_reply_form(**kwargs) -> SavedReplyForm:
 
 
 def form_for(reply: support_settings.Reply, **kwargs) -> SavedReplyForm:
-    texts = {f"{part}_{code}": text[part] for code, text in reply.texts.items() for part in ("title", "body")}
+    texts = {f"{part}_{code}": text.get(part, "") for code, text in reply.texts.items() for part in ("title", "body")}
     return saved_reply_form(prefix=f"r-{reply.key}", key=reply.key, position=reply.position, **texts, **kwargs)
 
 

@@ -181,7 +181,7 @@ def save_tone(actor: Actor, texts: dict[str, str]) -> None:
 class Reply:
     key: str
     position: int
-    # {"en": {"title": ..., "body": ...}, ...}, every shipped language present (maybe empty).
+    # {"en": {"title": ..., "body": ...}, ...}; `text` fills what a language lacks.
     texts: dict[str, dict[str, str]]
 
     def text(self, locale: str) -> dict[str, str]:
@@ -203,14 +203,7 @@ def replies() -> list[Reply]:
     if stored is None or not stored.saved_replies_edited:
         return [Reply(key, n, _translated(title, body)) for n, (key, title, body) in enumerate(DEFAULT_REPLIES)]
     rows = db.session.scalars(select(SavedReply).order_by(SavedReply.position, SavedReply.id))
-    return [Reply(row.key, row.position, _complete(row.texts)) for row in rows]
-
-
-def _complete(texts: dict[str, Any]) -> dict[str, dict[str, str]]:
-    return {
-        lang: {part: (texts.get(lang) or {}).get(part) or "" for part in ("title", "body")}
-        for lang in current_app.config["LANGUAGES"]
-    }
+    return [Reply(row.key, row.position, dict(row.texts)) for row in rows]
 
 
 def reply(key: str) -> Reply:
@@ -248,7 +241,9 @@ def _clean(texts: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
         given = texts.get(lang) or {}
         title, body = " ".join((given.get("title") or "").split()), (given.get("body") or "").strip()
         if len(title) > TITLE_MAX_LENGTH or len(body) > BODY_MAX_LENGTH:
-            raise InvalidSupportSetting(_l("That is too long."), field=f"body_{lang}")
+            raise InvalidSupportSetting(
+                _l("That is too long."), field=f"{'title' if len(body) <= BODY_MAX_LENGTH else 'body'}_{lang}"
+            )
         problem = placeholder_problem(body)
         if problem is not None:
             raise InvalidSupportSetting(
@@ -312,10 +307,6 @@ def delete_reply(actor: Actor, key: str) -> None:
 # --- what the agent sends -------------------------------------------------------------------------------
 
 
-def _customer_locale(customer: Customer | None) -> str:
-    return (customer.locale if customer else None) or current_app.config["BABEL_DEFAULT_LOCALE"]
-
-
 def choices() -> list[tuple[str, str]]:
     """The saved replies for the console's picker, titled in the agent's language (what is sent is
     in the customer's)."""
@@ -344,7 +335,7 @@ def text(key: str | None, case: Case) -> str:
     if found is None:
         return ""
     customer = db.session.get(Customer, case.customer_id) if case.customer_id else None
-    locale = _customer_locale(customer)
+    locale = (customer.locale if customer else None) or current_app.config["BABEL_DEFAULT_LOCALE"]
     body = found.text(locale)["body"]
     words = (customer.name or "").split() if customer else []
     values = {"first_name": words[0] if words else ""}
