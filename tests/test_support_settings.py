@@ -322,6 +322,8 @@ def test_the_admin_saves_tone_guidelines(app, admin):
     assert "Kurz und freundlich." in admin.get("/admin/replies", headers={"Accept-Language": "de"}).text
     with app.app_context():
         assert support_settings.get().tone == {"en": "Short and kind.", "de": "Kurz und freundlich."}
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "policy.tone_guidelines_saved"))
+        assert (event.before, event.after) == ({}, {"en": "Short and kind.", "de": "Kurz und freundlich."})
 
 
 def test_the_admin_sets_business_hours_and_target(app, admin):
