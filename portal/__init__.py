@@ -89,7 +89,10 @@ def register_blueprints(app: Flask) -> None:
         survey_views,
     )
     from portal.account.views import bp as account_bp
-    from portal.admin import integration_views  # noqa: F401  (routes join the admin blueprint)
+    from portal.admin import (
+        integration_views,  # noqa: F401  (routes join the admin blueprint)
+        reply_views,  # noqa: F401  (routes join the admin blueprint)
+    )
     from portal.admin import message_views as admin_message_views  # noqa: F401  (routes join the admin blueprint)
     from portal.admin.views import bp as admin_bp
     from portal.api.v1 import bp as api_v1_bp

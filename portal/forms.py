@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 from wtforms.widgets import HiddenInput, NumberInput
 
 from portal import money
-from portal.formatting import LazyMoney
+from portal.formatting import LazyMoney, language_names
 from portal.models.types import MAX_ID
 from portal.services.addresses import MAX_LENGTHS as ADDRESS_LENGTHS
 from portal.services.addresses import AddressInput
@@ -173,3 +173,30 @@ def parse_prefixed_id(prefix: str, letter: str) -> int:
     if not 0 < record_id <= MAX_ID:
         raise NotFound()
     return record_id
+
+
+class PerLanguageTexts:
+    """A form whose text fields (its `parts`) exist once per shipped language, named `<part>_<code>`:
+    `language_fields` lists them language by language for the page, `texts` reads {code: {part: text}}."""
+
+    parts: tuple[str, ...] = ()
+
+    def language_fields(self) -> list[tuple]:
+        return [tuple(self[f"{part}_{code}"] for part in self.parts) for code in language_names()]
+
+    def texts(self) -> dict[str, dict[str, str]]:
+        return {code: {part: self[f"{part}_{code}"].data or "" for part in self.parts} for code in language_names()}
+
+
+def per_language(form_class: type, **parts: tuple) -> type:
+    """`form_class` with each part once per shipped language; a part is (field class, its label
+    given the language's name, the longest text)."""
+
+    class Form(form_class):
+        pass
+
+    for code, language in language_names().items():
+        for part, (field_class, label, longest) in parts.items():
+            setattr(Form, f"{part}_{code}", field_class(label(language), validators=[Length(max=longest)]))
+    Form.parts = tuple(parts)
+    return Form

@@ -57,6 +57,8 @@ STAFF_ROUTES = {
     "/admin/products": StaffRole.ADMIN,
     "/admin/cancellation": StaffRole.ADMIN,
     "/admin/integrations": StaffRole.ADMIN,
+    "/admin/replies": StaffRole.ADMIN,
+    "/admin/support-hours": StaffRole.ADMIN,
 }
 
 

@@ -162,11 +162,13 @@ def test_random_requests_never_fail_on_the_server(app, shop, no_csrf, visitor):
     routes = _routes(app)
     field_names = _form_field_names()
     ids = _id_values(shop)
+    # One id for each argument of the route that takes the most.
+    longest = max(len(argument_names) for _, _, argument_names in routes)
 
     @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
     @given(
         route=st.sampled_from(routes),
-        path_ids=st.lists(st.sampled_from(ids), min_size=3, max_size=3),
+        path_ids=st.lists(st.sampled_from(ids), min_size=longest, max_size=longest),
         fields=st.dictionaries(st.sampled_from(field_names), values, max_size=8),
     )
     def check(route, path_ids, fields):

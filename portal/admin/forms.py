@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.formatting import language_names
-from portal.forms import MoneyField, email_field, new_password_validators
+from portal.forms import MoneyField, PerLanguageTexts, email_field, new_password_validators, per_language
 from portal.models import StaffRole
 from portal.services import cancel_reasons, help_answers
 from portal.services.policy import MAX_AGENT_CREDIT_LIMIT_MINOR
@@ -188,7 +188,7 @@ def cancel_reason_form(**kwargs) -> CancelReasonForm:
     return Form(**kwargs)
 
 
-class HelpAnswerForm(FlaskForm):
+class HelpAnswerForm(PerLanguageTexts, FlaskForm):
     """One help answer; a title and an answer field per shipped language come from `help_answer_form`."""
 
     topic = SelectField(_l("Topic"))
@@ -198,38 +198,15 @@ class HelpAnswerForm(FlaskForm):
     position = IntegerField(_l("Position"), validators=[InputRequired(_l("Enter a number.")), NumberRange(0, 1000)])
     enabled = BooleanField(_l("Shown to subscribers"))
 
-    def language_fields(self) -> list[tuple]:
-        return [(self[f"title_{code}"], self[f"body_{code}"]) for code in language_names()]
-
-    def texts(self) -> dict[str, dict[str, str]]:
-        return {
-            code: {"title": self[f"title_{code}"].data or "", "body": self[f"body_{code}"].data or ""}
-            for code in language_names()
-        }
-
     def codes(self) -> list[str]:
         return [part.strip() for part in (self.refusal_codes.data or "").split(",") if part.strip()]
 
 
 def help_answer_form(topics: dict, **kwargs) -> HelpAnswerForm:
-    class Form(HelpAnswerForm):
-        pass
-
-    for code, name in language_names().items():
-        setattr(
-            Form,
-            f"title_{code}",
-            StringField(
-                _l("Question (%(language)s)", language=name), validators=[Length(max=help_answers.TITLE_MAX_LENGTH)]
-            ),
-        )
-        setattr(
-            Form,
-            f"body_{code}",
-            TextAreaField(
-                _l("Answer (%(language)s)", language=name), validators=[Length(max=help_answers.BODY_MAX_LENGTH)]
-            ),
-        )
-    form = Form(**kwargs)
+    form = per_language(
+        HelpAnswerForm,
+        title=(StringField, lambda name: _l("Question (%(language)s)", language=name), help_answers.TITLE_MAX_LENGTH),
+        body=(TextAreaField, lambda name: _l("Answer (%(language)s)", language=name), help_answers.BODY_MAX_LENGTH),
+    )(**kwargs)
     form.topic.choices = [(code, str(label)) for code, label in topics.items()]
     return form

@@ -4,55 +4,32 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Optional
 
 from portal.formatting import language_names
-from portal.forms import MoneyField
+from portal.forms import MoneyField, PerLanguageTexts, per_language
 from portal.services import outreach
 from portal.text import lazy_text as _l
 
 
-class MessageSettingForm(FlaskForm):
+class MessageSettingForm(PerLanguageTexts, FlaskForm):
     """One message; a subject and an introduction per shipped language come from `message_form`."""
 
     enabled = BooleanField(_l("Send this message"))
     days_before = IntegerField(_l("Days"), validators=[InputRequired(_l("Enter a number."))])
     preview_locale = SelectField(_l("Preview in"), validators=[Optional()])
 
-    def language_fields(self) -> list[tuple]:
-        return [(self[f"subject_{code}"], self[f"intro_{code}"]) for code in language_names()]
-
-    def texts(self) -> dict[str, dict[str, str]]:
-        return {
-            code: {"subject": self[f"subject_{code}"].data or "", "intro": self[f"intro_{code}"].data or ""}
-            for code in language_names()
-        }
-
 
 def message_form(setting: outreach.Setting, **kwargs) -> MessageSettingForm:
-    class Form(MessageSettingForm):
-        pass
-
-    for code, name in language_names().items():
-        setattr(
-            Form,
-            f"subject_{code}",
-            StringField(
-                _l("Subject (%(language)s)", language=name), validators=[Length(max=outreach.SUBJECT_MAX_LENGTH)]
-            ),
-        )
-        setattr(
-            Form,
-            f"intro_{code}",
-            TextAreaField(
-                _l("Introduction (%(language)s)", language=name),
-                validators=[Length(max=outreach.INTRO_MAX_LENGTH)],
-            ),
-        )
+    form_class = per_language(
+        MessageSettingForm,
+        subject=(StringField, lambda name: _l("Subject (%(language)s)", language=name), outreach.SUBJECT_MAX_LENGTH),
+        intro=(TextAreaField, lambda name: _l("Introduction (%(language)s)", language=name), outreach.INTRO_MAX_LENGTH),
+    )
     texts = {
         f"{part}_{code}": text.get(part, "") for code, text in setting.texts.items() for part in ("subject", "intro")
     }
-    form = Form(
+    form = form_class(
         prefix=setting.kind.code,
         **{"enabled": setting.enabled, "days_before": setting.days_before, **texts, **kwargs},
     )

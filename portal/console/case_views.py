@@ -35,7 +35,7 @@ from portal.services import (
     inbox,
     payments,
     response_times,
-    saved_replies,
+    support_settings,
 )
 from portal.services import staff as staff_service
 from portal.services.errors import DomainError
@@ -74,9 +74,7 @@ def queue():
 def case_page(case, status: int = 200, **forms):
     customer = customers.get_customer(case.customer_id) if case.customer_id else None
     reply_form = forms.get("reply_form") or ReplyForm(formdata=None)
-    reply_form.saved_reply.choices = [("", _("None"))] + [
-        (key, str(reply.title)) for key, reply in saved_replies.SAVED_REPLIES.items()
-    ]
+    reply_form.saved_reply.choices = [("", _("None"))] + support_settings.choices()
     status_form = StatusForm(formdata=None, status=case.status.value)
     status_form.status.choices = [(s.value, status_label(s)) for s in CaseStatus]
     assign_form = AssignForm(formdata=None, assignee=case.assignee_id or 0)
@@ -161,10 +159,10 @@ def reply(case_id: int):
     """Posted by the page's script (asking for JSON, the page stays) or by the form itself."""
     case = inbox.get_case(case_id)
     form = ReplyForm()
-    form.saved_reply.choices = [("", "")] + [(key, key) for key in saved_replies.SAVED_REPLIES]
+    form.saved_reply.choices = [("", "")] + [(reply.key, reply.key) for reply in support_settings.replies()]
     status = 400
     if form.validate_on_submit():
-        body = form.body.data or saved_replies.text(form.saved_reply.data, case)
+        body = form.body.data or support_settings.text(form.saved_reply.data, case)
         try:
             inbox.reply(current_user.staff, case, body, request_id(), form.message_key())
         except DomainError as error:

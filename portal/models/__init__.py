@@ -34,7 +34,7 @@ from portal.models.orders import UPCOMING_STATUSES, Order, OrderLine, OrderStatu
 from portal.models.outbox import OutboxEmail
 from portal.models.outreach import CatalogChange, MessageOptOut, OutreachSend, OutreachSetting
 from portal.models.payments import CreditEntry, Payment, PaymentMethod, PaymentStatus
-from portal.models.policy import MerchantPolicy, ProductSwap
+from portal.models.policy import MerchantPolicy, ProductSwap, SavedReply
 from portal.models.staff import StaffRole, StaffUser
 from portal.models.subscriptions import (
     IntervalUnit,
@@ -91,6 +91,7 @@ __all__ = [
     "PrincipalType",
     "Product",
     "ProductSwap",
+    "SavedReply",
     "StaffRole",
     "StaffUser",
     "Subscription",

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.models.base import Base, utcnow
+from portal.models.base import Base, TimestampMixin, utcnow
 
 
 class MerchantPolicy(Base):
@@ -32,6 +33,29 @@ class MerchantPolicy(Base):
     # How long emailed links work: sign-in links, and links that act (skip, pause, update card).
     sign_in_link_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
     action_link_hours: Mapped[int] = mapped_column(default=72, server_default="72")
+    # Support's opening hours in the merchant's timezone (Monday is 0) and the first-response
+    # target in those hours; empty means config's BUSINESS_HOURS and target.
+    support_days: Mapped[list[int] | None] = mapped_column(JSON)
+    support_opens_hour: Mapped[int | None]
+    support_closes_hour: Mapped[int | None]
+    first_response_target_hours: Mapped[int | None]
+    # {"en": ..., "es": ...}: how saved replies should sound, shown beside them in admin.
+    tone_guidelines: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    # Until the merchant first edits the saved replies, the translated defaults are used.
+    saved_replies_edited: Mapped[bool] = mapped_column(default=False, server_default="0")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SavedReply(TimestampMixin, Base):
+    """A reply agents send in one click, in the merchant's words, in every shipped language."""
+
+    __tablename__ = "saved_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    # {"en": {"title": ..., "body": ...}, ...}; a language left empty uses the default language's.
+    texts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    position: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

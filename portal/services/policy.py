@@ -15,7 +15,7 @@ from portal.models import IntervalUnit, MerchantPolicy, Product, ProductSwap
 from portal.services import audit
 from portal.services.actors import Actor
 from portal.services.errors import DomainError
-from portal.services.uow import transactional
+from portal.services.uow import forget, per_transaction, transactional
 from portal.text import lazy_text as _l
 
 # The highest per-case credit limit a merchant may set, in minor units.
@@ -67,39 +67,48 @@ def interval_code(unit: IntervalUnit, count: int) -> str:
     return f"{count}{'w' if unit is IntervalUnit.WEEK else 'm'}"
 
 
-_CACHED = "merchant_policy"
+_CACHED, _ROW = "merchant_policy", "merchant_policy_row"
+
+
+def row() -> MerchantPolicy | None:
+    """The stored policy row (None until the merchant saves one), read once per transaction."""
+    return per_transaction(_ROW, lambda: db.session.get(MerchantPolicy, 1))
 
 
 def get() -> Policy:
     """The rules in force, read once per transaction (a page or a job batch asks many times)."""
-    session = db.session()
-    transaction = session.get_transaction()
-    cached = session.info.get(_CACHED)
-    if transaction is not None and cached is not None and cached[0] is transaction:
-        return cached[1]
-    stored = session.get(MerchantPolicy, 1)
+    return per_transaction(_CACHED, _load)
+
+
+def _load() -> Policy:
+    stored = row()
     values = dict(current_app.config["POLICY_DEFAULTS"])
     if stored is not None:
         values.update({field.name: getattr(stored, field.name) for field in fields(Policy)})
-    policy = Policy(**values)
-    session.info[_CACHED] = (session.get_transaction(), policy)
-    return policy
+    return Policy(**values)
+
+
+def row_for_update() -> MerchantPolicy:
+    """The row a writer changes, made from the rules in force when there is none yet."""
+    stored = db.session.get(MerchantPolicy, 1)
+    if stored is None:
+        stored = MerchantPolicy(id=1, **asdict(get()))
+        db.session.add(stored)
+        db.session.flush()
+    forget(_CACHED, _ROW)
+    return stored
 
 
 @transactional
 def update(actor: Actor, **values) -> Policy:
     candidate = Policy(**{**asdict(get()), **values})
     _validate(candidate)
-    stored = db.session.get(MerchantPolicy, 1)
     before = asdict(get())
-    if stored is None:
-        stored = MerchantPolicy(id=1, **asdict(candidate))
-        db.session.add(stored)
-    else:
-        for name, value in asdict(candidate).items():
-            setattr(stored, name, value)
+    stored = row_for_update()
+    for name, value in asdict(candidate).items():
+        setattr(stored, name, value)
     audit.record(actor, "policy.updated", subject_type="policy", subject_id=1, before=before, after=asdict(candidate))
-    db.session.info.pop(_CACHED, None)
+    forget(_CACHED, _ROW)
     return candidate
 
 

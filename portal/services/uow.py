@@ -122,3 +122,21 @@ def standalone(function: Callable) -> Callable:
             return function(*args, **kwargs)
 
     return wrapper
+
+
+def per_transaction(key: str, load: Callable[[], object]):
+    """`load()` once per transaction: what a page or a job batch asks for many times (the policy,
+    the opening hours) is read once, and read again after a commit."""
+    session = _session()
+    cached = session.info.get(key)
+    if cached is not None and session.get_transaction() is not None and cached[0] is session.get_transaction():
+        return cached[1]
+    value = load()
+    session.info[key] = (session.get_transaction(), value)
+    return value
+
+
+def forget(*keys: str) -> None:
+    """Drop what `per_transaction` holds, after a write that changes it."""
+    for key in keys:
+        _session().info.pop(key, None)

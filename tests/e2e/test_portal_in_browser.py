@@ -123,6 +123,8 @@ def test_staff_pages_are_accessible(app, live_server, page):
         "/admin/help",
         "/admin/messages",
         "/admin/catalog-changes",
+        "/admin/replies",
+        "/admin/support-hours",
         "/api/v1/reference",
     ):
         page.goto(live_server + path)
