@@ -8,9 +8,11 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
@@ -109,18 +111,17 @@ def prepare(app, url: str, orders: int) -> None:
         db.session.commit()
 
 
+# What the workers print, kept to show why they stopped if they stop early.
+WORKER_LOG = Path(tempfile.gettempdir()) / "bench-renew-workers.log"
+
+
 def _workers(url: str, stripe_url: str) -> list[subprocess.Popen]:
     env = {**os.environ, "PORTAL_ENV": "development", "DATABASE_URL": url, "LOCALSTRIPE_URL": stripe_url}
-    return [
-        subprocess.Popen(
-            [sys.executable, "-m", "bench.renew_worker"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(WORKERS)
-    ]
+    with WORKER_LOG.open("a") as log:
+        return [
+            subprocess.Popen([sys.executable, "-m", "bench.renew_worker"], cwd=ROOT, env=env, stdout=log, stderr=log)
+            for _ in range(WORKERS)
+        ]
 
 
 def _count(engine, where: str) -> int:
@@ -134,6 +135,7 @@ def measure(orders: int) -> dict:
     subprocess.run([sys.executable, "scripts/create_database.py", url], cwd=ROOT, check=True)
     drop_and_create(url)
     flask(url, "db", "upgrade")
+    WORKER_LOG.write_text("")
     with localstripe() as stripe_url:
         app = _app(url, stripe_url)
         prepare(app, url, orders)
@@ -145,6 +147,9 @@ def measure(orders: int) -> dict:
         started = time.perf_counter()
         workers = _workers(url, stripe_url)
         while _count(engine, PAID_TODAY) < due // 2:
+            if all(worker.poll() is not None for worker in workers):
+                tail = WORKER_LOG.read_text()[-3000:]
+                raise SystemExit(f"The renewal workers stopped before half the orders were paid:\n{tail}")
             time.sleep(0.2)
         killed_at, paid_at_kill = time.perf_counter() - started, _count(engine, PAID_TODAY)
         workers[0].send_signal(signal.SIGKILL)

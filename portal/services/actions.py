@@ -5,12 +5,15 @@ is committed (ordering now charges the order at once)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from portal.models import Subscription
 from portal.services import payments, subscriptions
 from portal.services.actors import Actor
-from portal.services.payments import ChargeOutcome
 from portal.services.subscriptions.schedule import Impact
+
+if TYPE_CHECKING:  # payments imports this module through links: the name is only an annotation here
+    from portal.services.payments import ChargeOutcome
 
 
 @dataclass(frozen=True)
