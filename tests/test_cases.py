@@ -25,7 +25,7 @@ from portal.models import (
     Subscription,
     SubscriptionStatus,
 )
-from portal.services import handoff, inbox, response_times, subscriptions
+from portal.services import case_queue, handoff, inbox, response_times, subscriptions
 from portal.services.actors import Actor
 from tests import factories
 from tests.helpers import TODAY, csrf_token, form_fields, run_action, sign_in_customer, sign_in_staff
@@ -524,7 +524,7 @@ def test_refund_skip_and_cancel_on_behalf(app, due, agent):
 
 def test_queue_pages_keep_their_filters_and_refuse_no_page_number(app, agent):
     with app.app_context():
-        for n in range(inbox.QUEUE_PAGE_SIZE + 2):
+        for n in range(case_queue.QUEUE_PAGE_SIZE + 2):
             customer = factories.customer(f"paged{n}@example.com", name=f"Paged {n}")
             handoff.open_case(Actor.for_customer(customer), customer, issue_type="other", message="Hi", source_page="/")
         ids = list(db.session.scalars(select(Case.id).order_by(Case.created_at, Case.id)))
@@ -533,12 +533,12 @@ def test_queue_pages_keep_their_filters_and_refuse_no_page_number(app, agent):
     sign_in_staff(console, "agent@staff.example")
     first = console.get("/console/cases?status=open&channel=portal").text
     shown = [int(n) for n in re.findall(r'href="/console/cases/(\d+)"', first)]
-    assert shown == ids[: inbox.QUEUE_PAGE_SIZE]
+    assert shown == ids[: case_queue.QUEUE_PAGE_SIZE]
     next_link = re.search(r'<a rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
     assert next_link == "/console/cases?status=open&channel=portal&page=2"
     assert 'rel="prev"' not in first
     second = console.get(next_link).text
-    assert [int(n) for n in re.findall(r'href="/console/cases/(\d+)"', second)] == ids[inbox.QUEUE_PAGE_SIZE :]
+    assert [int(n) for n in re.findall(r'href="/console/cases/(\d+)"', second)] == ids[case_queue.QUEUE_PAGE_SIZE :]
     assert f"/console/cases/{sms_case}" not in second and 'rel="next"' not in second
     assert 'rel="prev" href="/console/cases?status=open&amp;channel=portal&amp;page=1"' in second
     for hostile in ("0", "-1", "abc", "99999999999", "1" * 40):

@@ -28,6 +28,7 @@ from portal.models import CaseStatus, Channel, OrderStatus, StaffRole
 from portal.services import (
     account,
     addresses,
+    case_queue,
     credits,
     customers,
     handoff,
@@ -53,13 +54,13 @@ def queue():
     form.assignee.choices = [("", _("Anyone")), ("me", _("Me")), ("none", _("Nobody"))] + [
         (str(s.id), s.name) for s in staff
     ]
-    filters = inbox.QueueFilter(
+    filters = case_queue.QueueFilter(
         status=form.status.data if "status" in request.args else "open",
         channel=form.channel.data,
         assignee=form.assignee.data,
         breached=bool(form.breached.data),
     )
-    page = inbox.queue(current_user.staff, filters, page=request.args.get("page", 1, type=int))
+    page = case_queue.queue(current_user.staff, filters, page=request.args.get("page", 1, type=int))
     return render_template(
         "console/queue.html",
         form=form,
@@ -80,7 +81,7 @@ def case_page(case, status: int = 200, **forms):
     assign_form = AssignForm(formdata=None, assignee=case.assignee_id or 0)
     assign_form.assignee.choices = [(0, _("Nobody"))] + [(s.id, s.name) for s in staff_service.list_staff() if s.active]
     view = refund_form = address_form = None
-    thread = inbox.customer_history(case)
+    thread = case_queue.customer_history(case)
     if customer is not None:
         view = account.dashboard(customer)
         address_form = forms.get("address_form") or address_on_behalf_form(view.subscriptions, formdata=None)
@@ -128,7 +129,7 @@ def case(case_id: int):
 @staff_required(StaffRole.AGENT)
 def case_messages(case_id: int):
     """What the case page polls for: the case's messages and notes after `?after=<message id>`."""
-    messages = inbox.messages_after(inbox.get_case(case_id), after_id())
+    messages = case_queue.messages_after(inbox.get_case(case_id), after_id())
     return jsonify({"messages": [_message_json(message) for message in messages]})
 
 

@@ -4,14 +4,11 @@ the case's channel, and the clock of the first human response runs in business h
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Protocol
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defer
 
 from portal.extensions import db
 from portal.models import (
@@ -29,7 +26,6 @@ from portal.services import audit, contact, handoff, links, notifications, surve
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
 from portal.services.lookup import get_or_404
-from portal.services.response_times import ResponseClock, first_response_target_hours, response_clock
 from portal.services.uow import transactional, unit_of_work
 from portal.services.urls import public_url
 from portal.text import lazy_text as _l
@@ -40,6 +36,13 @@ OPEN_STATUSES = (CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.WAITING, CaseStatus
 class InvalidReply(DomainError):
     code = "reply_required"
     default_message = _l("Write a message first.")
+
+
+def _record_case(actor: Actor, action: str, case: Case, before: dict | None = None, after: dict | None = None):
+    """The audit event of a change to a case, in the transaction that makes it."""
+    audit.record(
+        actor, action, subject_type="case", subject_id=case.id, customer_id=case.customer_id, before=before, after=after
+    )
 
 
 # --- matching inbound messages -------------------------------------------------------------------
@@ -108,13 +111,8 @@ def _file_message(channel: Channel, sender: str, body: str, external_id: str, su
             {"case_id": case.id, "customer_id": case.customer_id, "issue_type": "other", "channel": channel.value},
         )
     handoff.add_customer_message(case, body, channel, external_id)
-    audit.record(
-        Actor.system(f"inbound {channel.value}"),
-        "case.message_received",
-        subject_type="case",
-        subject_id=case.id,
-        customer_id=case.customer_id,
-        after={"channel": channel.value},
+    _record_case(
+        Actor.system(f"inbound {channel.value}"), "case.message_received", case, after={"channel": channel.value}
     )
     return case
 
@@ -270,14 +268,7 @@ def _reply(staff: StaffUser, case: Case, body: str, request_id: str | None, exte
         case.first_response_at = message.created_at or utcnow()
     case.status = CaseStatus.WAITING
     case.assignee_id = case.assignee_id or staff.id
-    audit.record(
-        _staff_actor(staff, request_id),
-        "case.replied",
-        subject_type="case",
-        subject_id=case.id,
-        customer_id=case.customer_id,
-        after={"channel": case.channel.value},
-    )
+    _record_case(_staff_actor(staff, request_id), "case.replied", case, after={"channel": case.channel.value})
     return message
 
 
@@ -291,13 +282,7 @@ def note(staff: StaffUser, case: Case, body: str, request_id: str | None = None)
     )
     if case.status is CaseStatus.NEW:
         case.status = CaseStatus.OPEN
-    audit.record(
-        _staff_actor(staff, request_id),
-        "case.noted",
-        subject_type="case",
-        subject_id=case.id,
-        customer_id=case.customer_id,
-    )
+    _record_case(_staff_actor(staff, request_id), "case.noted", case)
 
 
 @transactional
@@ -307,15 +292,7 @@ def set_status(staff: StaffUser, case: Case, status: CaseStatus, request_id: str
     case.status = status
     case.resolved_at = utcnow() if status is CaseStatus.RESOLVED else None
     actor = _staff_actor(staff, request_id)
-    audit.record(
-        actor,
-        "case.status_changed",
-        subject_type="case",
-        subject_id=case.id,
-        customer_id=case.customer_id,
-        before={"status": before.value},
-        after={"status": status.value},
-    )
+    _record_case(actor, "case.status_changed", case, before={"status": before.value}, after={"status": status.value})
     if status is CaseStatus.RESOLVED and before is not CaseStatus.RESOLVED:
         surveys.invite_for_case(actor, case)
 
@@ -334,12 +311,10 @@ def set_topic(staff: StaffUser, case: Case, topic: str, request_id: str | None =
     before = case.issue_type
     case.issue_type = topic
     case.is_repeat = handoff.is_repeat(case.customer_id, topic, case)
-    audit.record(
+    _record_case(
         _staff_actor(staff, request_id),
         "case.topic_changed",
-        subject_type="case",
-        subject_id=case.id,
-        customer_id=case.customer_id,
+        case,
         before={"topic": before},
         after={"topic": topic, "repeat": case.is_repeat},
     )
@@ -354,104 +329,10 @@ def assign(staff: StaffUser, case: Case, assignee_id: int | None, request_id: st
     case.assignee_id = assignee_id
     if case.status is CaseStatus.NEW and assignee_id is not None:
         case.status = CaseStatus.OPEN
-    audit.record(
+    _record_case(
         _staff_actor(staff, request_id),
         "case.assigned",
-        subject_type="case",
-        subject_id=case.id,
-        customer_id=case.customer_id,
+        case,
         before={"assignee": before},
         after={"assignee": assignee_id},
-    )
-
-
-# --- the queue -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class QueueFilter:
-    status: str | None = None
-    channel: str | None = None
-    assignee: str | None = None  # "me", "none" or a staff id
-    breached: bool = False
-
-
-@dataclass(frozen=True)
-class QueueRow:
-    case: Case
-    clock: ResponseClock
-    # Who wrote, as the snapshot saw them (or the sender of an unmatched message).
-    customer_name: str
-
-
-QUEUE_PAGE_SIZE = 50
-# Far past any real queue, and small enough that the row offset stays inside a 64-bit integer.
-MAX_PAGE = 10**9
-
-
-@dataclass(frozen=True)
-class QueuePage:
-    rows: list[QueueRow]
-    page: int
-    has_prev: bool
-    has_next: bool
-
-
-def queue(staff: StaffUser, filters: QueueFilter, page: int = 1, per_page: int = QUEUE_PAGE_SIZE) -> QueuePage:
-    """One page of the queue, oldest first; a page number out of range gives page 1 or an empty page."""
-    query = select(Case).options(defer(Case.snapshot)).order_by(Case.created_at, Case.id)
-    if filters.status == "open":
-        query = query.where(Case.status.in_(OPEN_STATUSES))
-    elif filters.status in {s.value for s in CaseStatus}:
-        query = query.where(Case.status == CaseStatus(filters.status))
-    if filters.channel in {c.value for c in Channel}:
-        query = query.where(Case.channel == Channel(filters.channel))
-    if filters.assignee == "me":
-        query = query.where(Case.assignee_id == staff.id)
-    elif filters.assignee == "none":
-        query = query.where(Case.assignee_id.is_(None))
-    elif filters.assignee and filters.assignee.isdigit():
-        query = query.where(Case.assignee_id == int(filters.assignee))
-    now = utcnow()
-    if filters.breached:
-        # Business hours never outrun the wall clock, so this keeps every breached case; the exact
-        # business-hours test below can only drop rows from a page, never move them to another.
-        wall_clock_target = timedelta(hours=first_response_target_hours())
-        query = query.where(Case.first_response_at.is_(None), Case.created_at <= now - wall_clock_target)
-    pagination = db.paginate(query, page=min(page, MAX_PAGE), per_page=per_page, error_out=False)
-    cases = list(pagination.items)
-    # The name is read out of the snapshot in the database: the snapshots themselves stay there.
-    name = Case.snapshot["customer"]["name"].as_string()
-    page_ids = [case.id for case in cases]
-    names = {case_id: n for case_id, n in db.session.execute(select(Case.id, name).where(Case.id.in_(page_ids)))}
-    rows = [QueueRow(case, response_clock(case, now), names.get(case.id) or case.sender or "") for case in cases]
-    if filters.breached:
-        rows = [row for row in rows if row.clock.breached and not row.clock.responded]
-    return QueuePage(rows, pagination.page, pagination.has_prev, pagination.has_next)
-
-
-def messages_after(case: Case, after_id: int) -> list[CaseMessage]:
-    """What the agent's case page has not shown yet: the case's messages and notes after
-    `after_id`, oldest first, in one statement."""
-    return list(
-        db.session.scalars(
-            select(CaseMessage)
-            .where(CaseMessage.case_id == case.id, CaseMessage.id > after_id)
-            .order_by(CaseMessage.id)
-            .limit(handoff.FEED_LIMIT)
-        )
-    )
-
-
-def customer_history(case: Case) -> list[CaseMessage]:
-    """One customer, one history: every message of theirs and to them, on every channel."""
-    if case.customer_id is None:
-        return list(case.messages)
-    return list(
-        db.session.scalars(
-            select(CaseMessage)
-            .join(Case)
-            .where(or_(Case.customer_id == case.customer_id, Case.id == case.id))
-            .order_by(CaseMessage.created_at, CaseMessage.id)
-        )
     )
