@@ -227,6 +227,36 @@ def test_a_poll_reads_the_same_statements_however_many_messages_come(app, chat):
     assert (statements(client, feed), statements(console, staff_feed)) == few
 
 
+def test_a_reply_while_the_subscriber_is_on_the_page_is_read_there_not_emailed(app, chat):
+    client = _signed_in(app)
+    feed = f"/cases/{chat['case']}/messages"
+
+    def emailed() -> list[str]:
+        with app.app_context():
+            return list(db.session.scalars(select(OutboxEmail.body_text).where(OutboxEmail.kind == "case_reply")))
+
+    def reply(body: str) -> dict:
+        with app.app_context():
+            agent = db.session.scalar(select(StaffUser))
+            inbox.reply(agent, inbox.get_case(chat["case"]), body)
+            return db.session.scalars(
+                select(AuditEvent.after).where(AuditEvent.action == "case.replied").order_by(AuditEvent.id.desc())
+            ).first()
+
+    before = len(emailed())
+    assert client.get(feed).status_code == 200  # the case page is open
+    assert reply("Live answer") == {"channel": "portal", "live": True}
+    assert len(emailed()) == before
+    assert _bodies(client.get(f"{feed}?after={chat['messages'][-1]}")) == ["Live answer"]
+    with app.app_context():
+        case = inbox.get_case(chat["case"])
+        case.customer_seen_at -= handoff.WATCHING_WINDOW
+        db.session.commit()
+    # Gone from the page for longer than the window: the next reply goes by email as well.
+    assert reply("Later answer") == {"channel": "portal", "live": False}
+    assert ["Later answer" in body for body in emailed()[before:]] == [True]
+
+
 @pytest.mark.postgres
 def test_a_reply_posted_from_many_tabs_at_once_is_stored_once(app, chat):
     def send():

@@ -91,7 +91,7 @@ def case(case_id: int):
 def case_messages(case_id: int):
     """What the case page polls for: the public messages after `?after=<message id>`."""
     found = handoff.get_customer_case(current_user.customer, case_id)
-    messages = handoff.public_messages_after(found, after_id())
+    messages = handoff.watch(found, after_id())
     return jsonify({"messages": [_message_json(message) for message in messages]})
 
 

@@ -51,6 +51,8 @@ class Case(TimestampMixin, Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
     first_response_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
+    # Stamped by the subscriber's case page while it is open (handoff.watch).
+    customer_seen_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     messages: Mapped[list[CaseMessage]] = relationship(back_populates="case", order_by="CaseMessage.id")

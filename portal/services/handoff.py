@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
@@ -41,6 +41,10 @@ REPEAT_WINDOW = timedelta(days=7)
 CASE_PAGE_CHANNEL = Channel.CHAT
 # At most this many messages per poll of the case page; the page asks again for the rest.
 FEED_LIMIT = 100
+# The page polls every few seconds: a subscriber seen this recently is on it and reads a reply
+# there, so it is not emailed too. The stamp is written at most once per PRESENCE_REFRESH.
+WATCHING_WINDOW = timedelta(seconds=30)
+PRESENCE_REFRESH = timedelta(seconds=10)
 RECENT_EVENTS = 25
 ISSUE_TYPES = {
     "payment": _l("A payment or my card"),
@@ -282,6 +286,33 @@ def get_customer_case(customer: Customer, case_id: int) -> Case:
 
 def public_messages(case: Case) -> list[CaseMessage]:
     return [message for message in case.messages if not message.internal]
+
+
+def watch(case: Case, after_id: int) -> list[CaseMessage]:
+    """A poll of the subscriber's case page: the stamp that says they are on the page, then the
+    messages it has not shown (read after the stamp's commit, so they are not expired)."""
+    _stamp_presence(case)
+    return public_messages_after(case, after_id)
+
+
+@transactional
+def _stamp_presence(case: Case) -> None:
+    # One conditional UPDATE: most polls, inside PRESENCE_REFRESH of the last stamp, change nothing.
+    now = utcnow()
+    db.session.execute(
+        update(Case)
+        .where(
+            Case.id == case.id,
+            or_(Case.customer_seen_at.is_(None), Case.customer_seen_at < now - PRESENCE_REFRESH),
+        )
+        .values(customer_seen_at=now, updated_at=Case.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def customer_is_watching(case: Case) -> bool:
+    seen = case.customer_seen_at
+    return seen is not None and utcnow() - seen < WATCHING_WINDOW
 
 
 def public_messages_after(case: Case, after_id: int) -> list[CaseMessage]:

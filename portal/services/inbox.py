@@ -247,12 +247,14 @@ def _reply(staff: StaffUser, case: Case, body: str, request_id: str | None, exte
     db.session.add(message)
     db.session.flush()
     customer = db.session.get(Customer, case.customer_id) if case.customer_id else None
+    read_live = customer is not None and handoff.customer_is_watching(case)
     if case.channel in (Channel.SMS, Channel.SOCIAL):
         db.session.add(
             OutboundMessage(case_message_id=message.id, channel=case.channel, recipient=case.sender or "", body=body)
         )
-    elif customer is not None or case.sender:
-        # Portal, chat and email cases are answered by email (the portal thread shows it too).
+    elif (customer is not None or case.sender) and not read_live:
+        # Portal, chat and email cases are answered by email (the portal thread shows it too),
+        # unless the subscriber has the case page open and reads it there as it arrives.
         notifications.queue_email(
             "case_reply",
             customer.email if customer else case.sender,
@@ -268,7 +270,9 @@ def _reply(staff: StaffUser, case: Case, body: str, request_id: str | None, exte
         case.first_response_at = message.created_at or utcnow()
     case.status = CaseStatus.WAITING
     case.assignee_id = case.assignee_id or staff.id
-    _record_case(_staff_actor(staff, request_id), "case.replied", case, after={"channel": case.channel.value})
+    _record_case(
+        _staff_actor(staff, request_id), "case.replied", case, after={"channel": case.channel.value, "live": read_live}
+    )
     return message
 
 
