@@ -2,8 +2,11 @@
 
 import re
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-from flask import current_app
+from flask import Response, current_app, flash, redirect, request
 from wtforms import EmailField, Field, HiddenField, IntegerField, SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange
 from wtforms.widgets import HiddenInput, NumberInput
@@ -200,3 +203,29 @@ def per_language(form_class: type, **parts: tuple) -> type:
             setattr(Form, f"{part}_{code}", field_class(label(language), validators=[Length(max=longest)]))
     Form.parts = tuple(parts)
     return Form
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What became of a form: `response` (a redirect) once its service succeeded, else the status
+    to render the page with: 200 for a GET, 400 for input the form refused, the refusal's own."""
+
+    response: Response | None = None
+    status: int = 200
+
+
+def run_form(form, act: Callable[[], Any], *, error_field=None, done, to: str | Callable[[Any], str]) -> Posted:
+    """Every page's post alike: the form checks the input, `act` calls the one service, a refusal
+    is shown at `error_field` (or flashed when it concerns the whole form), success flashes `done`
+    and redirects to `to` (or to what `to` makes of the service's result)."""
+    if not form.validate_on_submit():
+        return Posted(status=400 if request.method == "POST" else 200)
+    try:
+        result = act()
+    except DomainError as error:
+        if error_field is None:
+            flash(error.message, "error")
+            return Posted(status=error.status)
+        return Posted(status=show_error(error_field, error))
+    flash(done, "success")
+    return Posted(response=redirect(to(result) if callable(to) else to))

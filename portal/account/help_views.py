@@ -11,7 +11,7 @@ from portal.account.forms import CaseReplyForm, HelpForm
 from portal.account.views import bp
 from portal.errors import error_response, wants_json
 from portal.formatting import local_date
-from portal.forms import new_message_key, show_error
+from portal.forms import new_message_key, run_form, show_error
 from portal.services import handoff, help_answers, surveys
 from portal.services.errors import DomainError
 from portal.surveys.forms import RatingForm
@@ -29,31 +29,29 @@ def help_request():
         form.topic.data = handoff.failed_step_topic(current_user.customer) or asked
         form.source.data = safe_next(request.args.get("from"), "")
         form.attempt.data = request.args.get("attempt", type=int)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            case = handoff.open_case(
-                current_actor(),
-                current_user.customer,
-                issue_type=form.topic.data,
-                message=form.message.data,
-                source_page=safe_next(form.source.data, "") or None,
-                cancel_attempt_id=form.attempt.data or None,
-            )
-        except DomainError as error:
-            status = show_error(form.message, error)
-        else:
-            flash(_("Thank you. A person will answer here and by email, usually within one working day."), "success")
-            return redirect(url_for("account.case", case_id=case.id))
-    elif request.method == "POST":
-        status = 400
+    posted = run_form(
+        form,
+        lambda: handoff.open_case(
+            current_actor(),
+            current_user.customer,
+            issue_type=form.topic.data,
+            message=form.message.data,
+            source_page=safe_next(form.source.data, "") or None,
+            cancel_attempt_id=form.attempt.data or None,
+        ),
+        error_field=form.message,
+        done=_("Thank you. A person will answer here and by email, usually within one working day."),
+        to=lambda case: url_for("account.case", case_id=case.id),
+    )
+    if posted.response:
+        return posted.response
     query = (request.args.get("q") or "")[:200]
     answers = (
         help_answers.show(current_user.customer, "help", topic=form.topic.data, query=query)
         if request.method == "GET"
         else []
     )
-    return render_template("account/help.html", form=form, answers=answers, query=query), status
+    return render_template("account/help.html", form=form, answers=answers, query=query), posted.status
 
 
 @bp.route("/cases")

@@ -28,7 +28,7 @@ from portal.auth.forms import ConfirmForm
 from portal.errors import expired_link_page
 from portal.extensions import limiter
 from portal.formatting import language_names
-from portal.forms import show_error, show_field_errors
+from portal.forms import run_form, show_error, show_field_errors
 from portal.i18n import country_name
 from portal.services import account, addresses, customers, history, payments, profile, subscriptions, surveys
 from portal.services.errors import DomainError, InvalidCredentials, InvalidToken
@@ -148,26 +148,25 @@ def profile_page():
     form = ProfileForm(obj=None if request.method == "POST" else customer)
     form.locale.choices = list(language_names().items())
     email_form = EmailChangeForm(prefix="email")
-    status = 200
-    if form.validate_on_submit():
-        try:
-            profile.update_profile(
-                current_actor(),
-                customer,
-                name=form.name.data or "",
-                phone=form.phone.data or "",
-                locale=form.locale.data,
-            )
-        except DomainError as error:
-            status = show_error(form.name, error)
-        else:
-            flash(_("Your details are saved."), "success")
-            return redirect(url_for("account.profile_page"))
-    elif request.method == "POST":
-        status = 400
-    return render_template(
-        "account/profile.html", form=form, email_form=email_form, messages_form=messages_form(current_user.customer)
-    ), status
+    posted = run_form(
+        form,
+        lambda: profile.update_profile(
+            current_actor(),
+            customer,
+            name=form.name.data or "",
+            phone=form.phone.data or "",
+            locale=form.locale.data,
+        ),
+        error_field=form.name,
+        done=_("Your details are saved."),
+        to=url_for("account.profile_page"),
+    )
+    return posted.response or (
+        render_template(
+            "account/profile.html", form=form, email_form=email_form, messages_form=messages_form(customer)
+        ),
+        posted.status,
+    )
 
 
 def _email_change_limit() -> str:

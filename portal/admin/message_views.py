@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from portal.access import current_actor, staff_required
 from portal.admin.message_forms import CatalogChangeForm, message_form
 from portal.admin.views import bp
-from portal.forms import show_error
+from portal.forms import run_form, show_error
 from portal.models import StaffRole
 from portal.services import catalog_changes, outreach
 from portal.services.errors import DomainError
@@ -57,24 +57,17 @@ def catalog_change_list():
     form = CatalogChangeForm()
     variants = catalog_changes.variants()
     form.variant_id.choices = [(v.id, v.display_name) for v in variants]
-    status = 200
-    if form.validate_on_submit():
-        try:
-            catalog_changes.announce(
-                current_actor(),
-                form.variant_id.data,
-                form.kind.data,
-                form.effective_on.data,
-                form.new_price.data,
-            )
-        except DomainError as error:
-            status = show_error(form.effective_on, error)
-        else:
-            flash(_("Change announced. Affected subscribers are told by email."), "success")
-            return redirect(url_for("admin.catalog_change_list"))
-    elif request.method == "POST":
-        status = 400
+    posted = run_form(
+        form,
+        lambda: catalog_changes.announce(
+            current_actor(), form.variant_id.data, form.kind.data, form.effective_on.data, form.new_price.data
+        ),
+        error_field=form.effective_on,
+        done=_("Change announced. Affected subscribers are told by email."),
+        to=url_for("admin.catalog_change_list"),
+    )
     by_id = {v.id: v for v in variants}
-    return render_template(
-        "admin/catalog_changes.html", form=form, changes=catalog_changes.announced(), variants=by_id
-    ), status
+    return posted.response or (
+        render_template("admin/catalog_changes.html", form=form, changes=catalog_changes.announced(), variants=by_id),
+        posted.status,
+    )

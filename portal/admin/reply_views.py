@@ -11,7 +11,7 @@ from portal.access import current_actor, staff_required
 from portal.admin.reply_forms import SupportHoursForm, form_for, saved_reply_form, tone_form
 from portal.admin.views import bp
 from portal.auth.forms import ConfirmForm
-from portal.forms import show_error
+from portal.forms import run_form, show_error
 from portal.models import StaffRole
 from portal.services import support_settings
 from portal.services.errors import DomainError
@@ -109,21 +109,17 @@ def support_hours():
             "target_hours": current.first_response_target_hours,
         }
     )
-    status = 200
-    if form.validate_on_submit():
-        try:
-            support_settings.save_hours(
-                current_actor(),
-                days=set(form.days.data or ()),
-                start=form.start.data,
-                end=form.end.data,
-                target_hours=form.target_hours.data,
-            )
-        except DomainError as error:
-            status = show_error(form.days, error)
-        else:
-            flash(_("Support hours saved. Response times are counted in them from now on."), "success")
-            return redirect(url_for("admin.support_hours"))
-    elif request.method == "POST":
-        status = 400
-    return render_template("admin/support_hours.html", form=form), status
+    posted = run_form(
+        form,
+        lambda: support_settings.save_hours(
+            current_actor(),
+            days=set(form.days.data or ()),
+            start=form.start.data,
+            end=form.end.data,
+            target_hours=form.target_hours.data,
+        ),
+        error_field=form.days,
+        done=_("Support hours saved. Response times are counted in them from now on."),
+        to=url_for("admin.support_hours"),
+    )
+    return posted.response or (render_template("admin/support_hours.html", form=form), posted.status)

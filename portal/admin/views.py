@@ -16,7 +16,7 @@ from portal.admin.forms import (
     cancel_reason_form,
     help_answer_form,
 )
-from portal.forms import parse_prefixed_id, show_error
+from portal.forms import parse_prefixed_id, run_form
 from portal.models import StaffRole
 from portal.services import cancel_reasons as reason_service
 from portal.services import catalog, handoff, help_answers, policy
@@ -30,25 +30,20 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @staff_required(StaffRole.ADMIN)
 def staff():
     form = StaffCreateForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            staff_service.create_staff(
-                current_actor(),
-                email=form.email.data,
-                name=form.name.data,
-                role=StaffRole(form.role.data),
-                password=form.password.data,
-            )
-        except DomainError as error:
-            show_error(form.email, error)
-            status = error.status
-        else:
-            flash(_("Staff member added."), "success")
-            return redirect(url_for("admin.staff"))
-    elif request.method == "POST":
-        status = 400
-    return _staff_page(form, status)
+    posted = run_form(
+        form,
+        lambda: staff_service.create_staff(
+            current_actor(),
+            email=form.email.data,
+            name=form.name.data,
+            role=StaffRole(form.role.data),
+            password=form.password.data,
+        ),
+        error_field=form.email,
+        done=_("Staff member added."),
+        to=url_for("admin.staff"),
+    )
+    return posted.response or _staff_page(form, posted.status)
 
 
 def _staff_page(form: StaffCreateForm, status: int):
@@ -89,19 +84,13 @@ def policies():
             "agent_credit_limit": current.agent_credit_limit_minor,
         }
     )
-    status = 200
-    if form.validate_on_submit():
-        try:
-            policy.update(current_actor(), **form.values())
-        except DomainError as error:
-            flash(error.message, "error")
-            status = error.status
-        else:
-            flash(_("Policies saved. They apply to every change from now on."), "success")
-            return redirect(url_for("admin.policies"))
-    elif request.method == "POST":
-        status = 400
-    return render_template("admin/policies.html", form=form), status
+    posted = run_form(
+        form,
+        lambda: policy.update(current_actor(), **form.values()),
+        done=_("Policies saved. They apply to every change from now on."),
+        to=url_for("admin.policies"),
+    )
+    return posted.response or (render_template("admin/policies.html", form=form), posted.status)
 
 
 @bp.route("/products", methods=["GET"])
