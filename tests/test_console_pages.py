@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Case, Customer, StaffRole, StaffUser, Subscription
+from portal.models import CancelAttempt, Case, Customer, StaffRole, StaffUser, Subscription
 from portal.services import credits, handoff, inbox, subscriptions
 from portal.services.actors import Actor
 from tests import factories
@@ -168,3 +168,6 @@ def test_the_agent_cancels_for_the_customer_with_reason_and_end(app, case_world)
         subscription = db.session.get(Subscription, case_world["subscription"])
         assert subscription.cancel_at is not None and subscription.status.value == "active"
         assert db.session.scalar(select(Case.id)) == case_world["case"]
+        # "It costs too much" has a discount offer, but the customer never saw it.
+        attempt = db.session.scalar(select(CancelAttempt))
+        assert (attempt.reason_code, attempt.offers_shown, attempt.outcome.value) == ("too_expensive", [], "cancelled")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from portal.models import AttemptStep, Subscription
+from portal.models import Subscription
 from portal.services import cancellation
 from portal.services.actors import Actor
 from portal.services.subscriptions.schedule import Impact
@@ -27,8 +27,7 @@ def cancel(
     mode: str,
     on_date: date | None,
 ) -> Impact:
-    """One transaction: the attempt with its reason, offers passed over, the cancel applied."""
-    attempt = cancellation.start(actor, subscription, reason_code, details)
-    if attempt.step is AttemptStep.OFFERS:
-        cancellation.decline_offers(actor, attempt)
+    """One transaction: the attempt with its reason (no offers: the customer asked a person to
+    cancel, and the save rate counts only offers the subscriber saw), the cancel applied."""
+    attempt = cancellation.start(actor, subscription, reason_code, details, offering=False)
     return cancellation.confirm(actor, attempt, subscription, mode, on_date, expected_version)

@@ -100,8 +100,11 @@ def _record(actor: Actor, attempt: CancelAttempt, action: str, **after) -> None:
 
 
 @transactional
-def start(actor: Actor, subscription: Subscription, reason_code: str | None, reason_text: str) -> CancelAttempt:
-    """Step 1. Going back and choosing again updates the same unfinished attempt."""
+def start(
+    actor: Actor, subscription: Subscription, reason_code: str | None, reason_text: str, *, offering: bool = True
+) -> CancelAttempt:
+    """Step 1. Going back and choosing again updates the same unfinished attempt. `offering=False`
+    (an agent cancelling as the customer asked) shows no offers, so none is counted as shown."""
     if subscription.status is SubscriptionStatus.CANCELLED:
         raise StepError(_l("This subscription is already cancelled."))
     rules = policy_service.get()
@@ -130,7 +133,7 @@ def start(actor: Actor, subscription: Subscription, reason_code: str | None, rea
         db.session.add(attempt)
     attempt.reason_code = reason_code or None
     attempt.reason_text = (reason_text or "").strip()[:2000] or None
-    offers = [] if rules.simple_cancellation else _fitting_offers(subscription, reason_code, rules)
+    offers = _fitting_offers(subscription, reason_code, rules) if offering and not rules.simple_cancellation else []
     attempt.offers_shown = [{"type": offer.type, **offer.params} for offer in offers]
     attempt.step = AttemptStep.OFFERS if offers else AttemptStep.CONFIRM
     db.session.flush()
