@@ -79,6 +79,9 @@ def app_env(url: str) -> dict[str, str]:
         "SECRET_KEY": "benchmark-only-secret",
         "RATELIMIT_STORAGE_URI": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379"),
         "RATELIMIT_KEY_PREFIX": "portal-bench",
+        # Production refuses to start without payment keys; no measured page calls the provider.
+        "STRIPE_SECRET_KEY": "sk_test_benchmark",
+        "STRIPE_PUBLISHABLE_KEY": "pk_test_benchmark",
     }
 
 

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -38,20 +39,25 @@ def wait_until_answers(url: str, timeout: float = 60) -> None:
 def gunicorn(app_path: str, env: dict[str, str], probe: str = "/"):
     """gunicorn with the production settings; yields (base URL, master pid)."""
     port = free_port()
-    process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", app_path],
-        cwd=ROOT,
-        env={**os.environ, "GUNICORN_ACCESS_LOG": "", **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_answers(base + probe)
-        yield base, process.pid
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", app_path],
+            cwd=ROOT,
+            env={**os.environ, "GUNICORN_ACCESS_LOG": "", **env},
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            try:
+                wait_until_answers(base + probe)
+            except RuntimeError as error:
+                log.seek(0)
+                raise RuntimeError(f"{error}; gunicorn said:\n{log.read().decode()[-2000:]}") from None
+            yield base, process.pid
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=60)
 
 
 def worker_rss_mb(master_pid: int) -> list[float]:
