@@ -55,6 +55,8 @@ def prepare(customers: int) -> str:
         with localstripe() as stripe_url:
             loaded = flask(url, "demo-data", "--scale", str(customers), LOCALSTRIPE_URL=stripe_url)
         print("  " + loaded.strip().splitlines()[-1], flush=True)
+    else:
+        flask(url, "db", "upgrade")  # a database kept from an earlier run gets the newer migrations
     return url
 
 
