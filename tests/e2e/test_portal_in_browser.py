@@ -204,17 +204,28 @@ def test_orders_cases_and_emailed_pages_are_accessible(app, live_server, page):
 
     from portal.extensions import db
     from portal.models import CaseStatus, Customer, Order, OutboxEmail, Subscription
-    from portal.services import handoff, inbox, outreach
+    from portal.services import handoff, inbox, outreach, profile, subscriptions, surveys
     from portal.services.actors import Actor
 
     sub_id = _subscriber_with_schedule(app, "a11y-orders@example.com")
     with app.app_context():
         sub = db.session.get(Subscription, sub_id)
         paid = factories.order(sub, status=OrderStatus.PAID, scheduled_for=sub.next_order_date.replace(year=2020))
-        upcoming = db.session.scalar(
-            select(Order.id).where(Order.subscription_id == sub_id, Order.status == OrderStatus.SCHEDULED).limit(1)
-        )
+        upcoming, later = db.session.scalars(
+            select(Order.id)
+            .where(Order.subscription_id == sub_id, Order.status == OrderStatus.SCHEDULED)
+            .order_by(Order.scheduled_for)
+            .limit(2)
+        ).all()
         customer = db.session.get(Customer, sub.customer_id)
+        # A self-serve change to rate, and an email change waiting for its link.
+        subscriptions.apply(Actor.for_customer(customer), sub, "skip", sub.version, order_id=later)
+        rated_event = surveys.latest_rateable_event(customer)
+        profile.request_email_change(Actor.for_customer(customer), customer, "a11y-new@example.com")
+        change_email = db.session.scalar(
+            select(OutboxEmail.body_text).where(OutboxEmail.kind == "email_change_confirm")
+        )
+        email_change_path = re.search(r"(/profile/email/\S+)", change_email).group(1)
         case = handoff.open_case(
             Actor.for_customer(customer), customer, issue_type="delivery", message="Late", source_page="/"
         )
@@ -235,6 +246,8 @@ def test_orders_cases_and_emailed_pages_are_accessible(app, live_server, page):
         f"/subscriptions/{sub_id}/orders/{upcoming}/skip",
         survey_path,
         f"/unsubscribe/{unsubscribe}",
+        f"/feedback/{rated_event}",
+        email_change_path,
     ):
         response = page.goto(live_server + path)
         assert response.status == 200, path
