@@ -72,10 +72,15 @@ def queue():
     )
 
 
+def _saved_reply_choices() -> list[tuple[str, str]]:
+    # The same list for the page and for its post, so the post accepts what the page offers.
+    return [("", _("None"))] + support_settings.choices()
+
+
 def case_page(case, status: int = 200, **forms):
     customer = customers.get_customer(case.customer_id) if case.customer_id else None
     reply_form = forms.get("reply_form") or ReplyForm(formdata=None)
-    reply_form.saved_reply.choices = [("", _("None"))] + support_settings.choices()
+    reply_form.saved_reply.choices = _saved_reply_choices()
     status_form = StatusForm(formdata=None, status=case.status.value)
     status_form.status.choices = [(s.value, status_label(s)) for s in CaseStatus]
     assign_form = AssignForm(formdata=None, assignee=case.assignee_id or 0)
@@ -160,7 +165,7 @@ def reply(case_id: int):
     """Posted by the page's script (asking for JSON, the page stays) or by the form itself."""
     case = inbox.get_case(case_id)
     form = ReplyForm()
-    form.saved_reply.choices = [("", "")] + [(reply.key, reply.key) for reply in support_settings.replies()]
+    form.saved_reply.choices = _saved_reply_choices()
     status = 400
     if form.validate_on_submit():
         body = form.body.data or support_settings.text(form.saved_reply.data, case)
