@@ -19,7 +19,7 @@ from portal.services import inbox, response_times, subscriptions, support_settin
 from portal.services.actors import Actor
 from portal.services.support_settings import InvalidSupportSetting
 from tests import factories
-from tests.helpers import TODAY, csrf_token, form_fields, sign_in_staff
+from tests.helpers import TODAY, csrf_token, form_fields, run_together, sign_in_staff
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 ADMIN = Actor.system("test")
@@ -375,3 +375,24 @@ def test_the_console_picker_uses_the_merchants_reply_in_the_customers_language(a
     with app.app_context():
         bodies = db.session.scalars(select(CaseMessage.body)).all()
     assert "Danke, Hana! Bis zum 16. Januar 2030." in bodies
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("keys", [("first", "second"), ("same", "same")])
+def test_two_tabs_saving_replies_at_once_take_turns(app, keys):
+    """The first edit makes the policy row and the merchant's own replies once; the same short
+    name saved from two tabs is one reply, the other tab told why."""
+    refused = []
+
+    def save(key):
+        try:
+            support_settings.save_reply(ADMIN, None, new_key=key, texts=_texts("Hi"), position=0)
+        except support_settings.InvalidSupportSetting as error:
+            refused.append(error.field)
+
+    names = iter(keys)
+    run_together(app, lambda: save(next(names)), 2)
+    with app.app_context():
+        stored = [reply.key for reply in support_settings.replies()]
+        assert sorted(stored) == sorted({*keys, *(key for key, _title, _body in support_settings.DEFAULT_REPLIES)})
+    assert refused == ([] if keys[0] != keys[1] else ["key"])

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.extensions import db
 from portal.formatting import LazyMoney
@@ -89,12 +90,15 @@ def _load() -> Policy:
 
 
 def row_for_update() -> MerchantPolicy:
-    """The row a writer changes, made from the rules in force when there is none yet."""
-    stored = db.session.get(MerchantPolicy, 1)
-    if stored is None:
-        stored = MerchantPolicy(id=1, **asdict(get()))
-        db.session.add(stored)
-        db.session.flush()
+    """The row a writer changes, locked until its transaction ends so writers take turns; made
+    from the rules in force when there is none yet (two first writers at once make it once)."""
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    db.session.execute(
+        dialect.insert(MerchantPolicy).values(id=1, **asdict(get())).on_conflict_do_nothing(index_elements=["id"])
+    )
+    stored = db.session.scalar(
+        select(MerchantPolicy).where(MerchantPolicy.id == 1).with_for_update().execution_options(populate_existing=True)
+    )
     forget(_CACHED, _ROW)
     return stored
 

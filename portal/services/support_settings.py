@@ -225,11 +225,11 @@ def placeholder_problem(text: str):
 
 def _materialise() -> None:
     """The first edit turns the defaults into the merchant's own rows."""
-    stored = policy.row()
-    if stored is not None and stored.saved_replies_edited:
+    locked = policy.row_for_update()
+    if locked.saved_replies_edited:
         return
     defaults = replies()
-    policy.row_for_update().saved_replies_edited = True
+    locked.saved_replies_edited = True
     db.session.add_all(SavedReply(key=r.key, position=r.position, texts=r.texts) for r in defaults)
     db.session.flush()
 
