@@ -65,6 +65,8 @@ def targets(sample: Sample) -> list[Target]:
         Target("dashboard", "/", "customer"),
         Target("subscription page", f"/subscriptions/{sample.subscription_id}", "customer"),
         Target("agent queue", "/console/cases", "staff"),
+        # Every status: a full page of 50 in both shops (the small one has fewer open cases than a page).
+        Target("agent queue, all cases", "/console/cases?status=", "staff"),
         Target("case page", f"/console/cases/{sample.case_id}", "staff"),
         Target("search: email", f"/console/?q={quote(sample.email)}", "staff"),
         Target("search: name fragment", f"/console/?q={quote(sample.name_fragment)}", "staff"),

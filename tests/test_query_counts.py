@@ -10,15 +10,18 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
+from portal.billing.stripe_gateway import ChargeResult
 from portal.extensions import db
 from portal.models import (
     AttemptOutcome,
     CancelAttempt,
     Customer,
+    Order,
     OrderStatus,
     ProductSwap,
     StaffRole,
     Subscription,
+    SubscriptionItem,
     SubscriptionStatus,
     Survey,
     SurveyKind,
@@ -26,6 +29,7 @@ from portal.models import (
 )
 from portal.services import demo_service, handoff, subscriptions
 from portal.services.actors import Actor
+from portal.services.payments import charging
 from tests import factories
 from tests.helpers import sign_in_customer, sign_in_staff
 
@@ -186,3 +190,44 @@ def test_the_service_report_reads_the_same_for_months_of_history_and_twenty_more
             )
         db.session.commit()
     assert [_statements(app, client, path) for path in paths] == before
+
+
+def _due_subscription(fixed_today, email: str, items: int) -> int:
+    """An active subscription with `items` items and its upcoming orders, the first due today;
+    returns that order's id."""
+    customer = factories.customer(email)
+    sub = factories.subscription(customer, next_order_date=fixed_today)
+    for variant in [factories.variant() for _ in range(items - 1)]:
+        sub.items.append(SubscriptionItem(variant=variant, quantity=1, unit_price_minor=500))
+    db.session.commit()
+    subscriptions.roll_forward()
+    return db.session.scalar(
+        select(Order.id).where(Order.subscription_id == sub.id, Order.scheduled_for == fixed_today)
+    )
+
+
+def test_recording_a_renewal_costs_the_same_statements_for_1_and_6_items(app, fixed_today):
+    # The renewal workers record one paid order after another: statements per item or per
+    # upcoming order would multiply across every due order of the day.
+    counts = {}
+    with app.app_context():
+        for items in (1, 6):
+            order_id = _due_subscription(fixed_today, f"renewal{items}@example.com", items)
+            payment_id = charging._claim(order_id)
+            with counting() as statements:
+                charging._record(payment_id, ChargeResult(f"pi_{items}", True), charging.job_actor())
+            # The new order's lines are one INSERT each on SQLite (PostgreSQL batches them).
+            counts[items] = [
+                statement for statement in statements if not statement.startswith("INSERT INTO order_lines")
+            ]
+            order = db.session.get(Order, order_id, populate_existing=True)
+            assert order.status is OrderStatus.PAID
+            upcoming = db.session.scalars(
+                select(Order).where(
+                    Order.subscription_id == order.subscription_id, Order.status == OrderStatus.SCHEDULED
+                )
+            ).all()
+            # The paid order left the list and the next one was planned with every item.
+            assert len(upcoming) == app.config["UPCOMING_ORDERS_SHOWN"]
+            assert all(len(row.lines) == items for row in upcoming)
+    assert len(counts[1]) == len(counts[6]) <= MOST_STATEMENTS + 4, counts

@@ -29,7 +29,6 @@ from portal.models import (
     Outcome,
     Payment,
     PaymentStatus,
-    Subscription,
     utcnow,
 )
 from portal.services import audit, clock, subscriptions
@@ -117,8 +116,10 @@ def _charge(payment: Payment) -> gateway.ChargeResult | None:
     method = default_card(customer.id)
     if method is None or not customer.stripe_customer_id:
         return gateway.ChargeResult(None, False, "no_payment_method", None)
+    # Read before the commit below, which would make every later read of `payment` a query.
+    intent_id = payment.stripe_payment_intent_id
     try:
-        if payment.stripe_payment_intent_id is None:
+        if intent_id is None:
             intent_id = gateway.create_charge(
                 customer_id=customer.stripe_customer_id,
                 payment_method_id=method.stripe_payment_method_id,
@@ -128,10 +129,9 @@ def _charge(payment: Payment) -> gateway.ChargeResult | None:
                 metadata={"payment_id": str(payment.id), "order_id": str(payment.order_id)},
             )
             _store_intent(payment.id, intent_id)
-            payment.stripe_payment_intent_id = intent_id
-        return gateway.confirm_charge(payment.stripe_payment_intent_id)
+        return gateway.confirm_charge(intent_id)
     except gateway.CardUnusable as error:
-        return gateway.ChargeResult(payment.stripe_payment_intent_id, False, error.code, str(error)[:300])
+        return gateway.ChargeResult(intent_id, False, error.code, str(error)[:300])
     except gateway.GatewayError as error:
         current_app.logger.warning("charge for payment %s not confirmed: %s", payment.id, error)
         return None
@@ -164,7 +164,7 @@ def settle(payment: Payment, result: gateway.ChargeResult, actor: Actor) -> bool
             after={"amount_minor": payment.amount_minor, "attempt": payment.attempt},
         )
         if order.subscription_id:
-            subscriptions.order_paid(db.session.get(Subscription, order.subscription_id), bool(order.discount_minor))
+            subscriptions.order_paid(order.subscription_id, bool(order.discount_minor))
     else:
         payment.status, order.status = PaymentStatus.FAILED, OrderStatus.FAILED
         payment.failure_code = order.failure_code = (result.failure_code or "failed")[:64]

@@ -174,9 +174,10 @@ def apply(actor: Actor, subscription: Subscription, action: str, expected_versio
 # --- what payments change ------------------------------------------------------------------------
 
 
-def order_paid(subscription: Subscription, discounted: bool) -> None:
+def order_paid(subscription_id: int, discounted: bool) -> None:
     """A paid order left the upcoming list (in the caller's unit of work)."""
     ctx = storage.context()
+    subscription = storage.subscription_for_plan(subscription_id)
     plan = storage.load_plan(subscription, ctx)
     storage.write_plan(subscription, rules.order_paid(plan, ctx, discounted), ctx)
 

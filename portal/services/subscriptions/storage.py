@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
 from portal.models import (
@@ -15,6 +16,7 @@ from portal.models import (
     Subscription,
     SubscriptionItem,
     SubscriptionStatus,
+    Variant,
     utcnow,
 )
 from portal.services import clock
@@ -31,20 +33,27 @@ def context() -> Context:
     return Context(policy_service.get(), clock.today(), current_app.config["UPCOMING_ORDERS_SHOWN"])
 
 
-def upcoming_rows(subscription_id: int, ctx: Context) -> list[Order]:
+# What a plan reads of a subscription's items: loaded with it in one statement, not one per item.
+ITEMS_FOR_PLAN = selectinload(Subscription.items).joinedload(SubscriptionItem.variant).joinedload(Variant.product)
+
+
+def subscription_for_plan(subscription_id: int) -> Subscription:
+    return db.session.get(Subscription, subscription_id, options=[ITEMS_FOR_PLAN])
+
+
+def upcoming_rows(subscription_id: int, ctx: Context, *, with_lines: bool = False) -> list[Order]:
     """Orders still to come: every scheduled one (a due one is about to be charged) and the
-    skipped ones whose date has not passed."""
+    skipped ones whose date has not passed; `with_lines` loads their lines in one statement."""
+    query = select(Order).options(selectinload(Order.lines)) if with_lines else select(Order)
     return list(
         db.session.scalars(
-            select(Order)
-            .where(
+            query.where(
                 Order.subscription_id == subscription_id,
                 or_(
                     Order.status == OrderStatus.SCHEDULED,
                     and_(Order.status == OrderStatus.SKIPPED, Order.scheduled_for >= ctx.today),
                 ),
-            )
-            .order_by(Order.scheduled_for, Order.id)
+            ).order_by(Order.scheduled_for, Order.id)
         )
     )
 
@@ -152,7 +161,7 @@ def write_plan(subscription: Subscription, plan: Plan, ctx: Context) -> None:
         ]
     rows = {
         row.scheduled_for: row
-        for row in upcoming_rows(subscription.id, ctx)
+        for row in upcoming_rows(subscription.id, ctx, with_lines=True)
         if not ctx.policy.is_locked(row.scheduled_for, ctx.today)
     }
     for planned, discount in zip(plan.upcoming, plan.discounts(), strict=True):
