@@ -19,8 +19,11 @@ REASON_MAX_LENGTH = 300
 
 
 def lock_customer(customer_id: int) -> Customer:
-    """The customer's row, locked until the transaction ends (SELECT ... FOR UPDATE)."""
-    return db.session.get(Customer, customer_id, with_for_update=True, populate_existing=True)
+    """The customer's row, locked until the transaction ends against every other ledger reader
+    and card change. FOR NO KEY UPDATE, not FOR UPDATE: rows that merely point at the customer
+    (another worker's audit event, payment or order for the same customer) take a key-share lock
+    for their foreign key, and need not wait for this transaction."""
+    return db.session.get(Customer, customer_id, with_for_update={"key_share": True}, populate_existing=True)
 
 
 def balance(customer_id: int, currency: str) -> int:
