@@ -8,6 +8,7 @@ from sqlalchemy import select, text
 
 from portal.extensions import db
 from portal.models import Customer
+from portal.models.customers import SEARCH_INDEX
 from portal.services import customers
 from tests import factories
 
@@ -38,5 +39,5 @@ def test_postgres_answers_a_fragment_from_the_trigram_index_on_the_same_expressi
         compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
         db.session.execute(text("SET LOCAL enable_seqscan = off"))
         plan = "\n".join(db.session.scalars(text(f"EXPLAIN {compiled}")))
-        assert "ix_customers_search_trgm" in plan, plan
+        assert SEARCH_INDEX in plan, plan
         db.session.rollback()

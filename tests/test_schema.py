@@ -7,11 +7,20 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from portal.extensions import db
+from portal.models.customers import SEARCH_INDEX
+
+
+def _declared_in_models(obj, name, type_, reflected, compare_to) -> bool:
+    # The search index is on an expression, on PostgreSQL only; the models leave it to its
+    # migration, and tests/test_customer_search.py checks that the planner uses it.
+    return not (type_ == "index" and name == SEARCH_INDEX)
 
 
 def test_migrations_match_models(ctx):
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": _declared_in_models}
+        )
         assert compare_metadata(context, db.metadata) == []
 
 

@@ -19,17 +19,20 @@ SEARCH_TEXT = "lower(name || ' ' || email || ' ' || coalesce(phone, ''))"
 COLUMN_INDEXES = [('ix_customers_email_trgm', 'email'), ('ix_customers_name_trgm', 'name'), ('ix_customers_phone_trgm', 'phone')]
 
 
+def _on_postgresql() -> bool:
+    return op.get_bind().dialect.name == 'postgresql'
+
+
 def upgrade():
-    if op.get_bind().dialect.name != 'postgresql':
-        return
-    op.execute(f'CREATE INDEX ix_customers_search_trgm ON customers USING gin (({SEARCH_TEXT}) gin_trgm_ops)')
+    # On SQLite the column indexes were plain ones, which a LIKE '%...%' never used.
     for name, _column in COLUMN_INDEXES:
         op.drop_index(name, table_name='customers')
+    if _on_postgresql():
+        op.execute(f'CREATE INDEX ix_customers_search_trgm ON customers USING gin (({SEARCH_TEXT}) gin_trgm_ops)')
 
 
 def downgrade():
-    if op.get_bind().dialect.name != 'postgresql':
-        return
+    if _on_postgresql():
+        op.drop_index('ix_customers_search_trgm', table_name='customers')
     for name, column in COLUMN_INDEXES:
         op.create_index(name, 'customers', [column], postgresql_using='gin', postgresql_ops={column: 'gin_trgm_ops'})
-    op.drop_index('ix_customers_search_trgm', table_name='customers')

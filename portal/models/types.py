@@ -27,8 +27,3 @@ def str_enum(enum_cls: type[enum.Enum], name: str) -> Enum:
 def partial_index(name: str, *columns: str, where: str) -> Index:
     """An index over only the rows a job or a page looks for (the same on PostgreSQL and SQLite)."""
     return Index(name, *columns, postgresql_where=text(where), sqlite_where=text(where))
-
-
-def trigram_index(name: str, column: str) -> Index:
-    """For `LIKE '%...%'` searches: a trigram index on PostgreSQL (pg_trgm), a plain one on SQLite."""
-    return Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"})
