@@ -12,15 +12,15 @@ if TYPE_CHECKING:
     from portal.models.subscriptions import Subscription
 
 
-# The customers' search text index: an expression index on PostgreSQL only, which the models do
-# not declare (the schema comparison of tests/test_schema.py leaves it out by this name).
+# The trigram index on the customers' search text (services.customers.SEARCH_TEXT): an expression
+# index on PostgreSQL only, made by migration 0043 and not declared here (the schema comparison of
+# tests/test_schema.py leaves it out by this name).
 SEARCH_INDEX = "ix_customers_search_trgm"
 
 
 class Customer(TimestampMixin, Base):
     __tablename__ = "customers"
-    # Staff search finds a fragment anywhere in name, email and phone: on PostgreSQL through a
-    # trigram index on one expression of the three (SEARCH_INDEX, made by migration 0043).
+    # Staff search finds a fragment anywhere in name, email and phone (SEARCH_INDEX).
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored lower-cased so lookups and the unique constraint ignore case.

@@ -18,13 +18,12 @@ from portal.models import (
     PaymentMethod,
     PaymentStatus,
     Subscription,
-    SubscriptionItem,
-    Variant,
 )
 from portal.services import clock
 from portal.services import subscriptions as subscription_service
 from portal.services.errors import NotFound
 from portal.services.payments.cards import default_card
+from portal.services.subscriptions import storage
 
 RECENT_ORDERS = 10
 
@@ -47,7 +46,7 @@ def _subscriptions_query(customer_id: int):
         select(Subscription)
         .where(Subscription.customer_id == customer_id)
         .options(
-            joinedload(Subscription.items).joinedload(SubscriptionItem.variant).joinedload(Variant.product),
+            storage.ITEMS_WITH_PRODUCTS,
             joinedload(Subscription.shipping_address),
             joinedload(Subscription.payment_method),
         )

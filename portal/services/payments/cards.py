@@ -6,15 +6,15 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from portal.billing import stripe_gateway as gateway
 from portal.extensions import db
-from portal.models import Customer, PaymentMethod, Subscription, SubscriptionItem, Variant
+from portal.models import Customer, PaymentMethod, Subscription
 from portal.services import audit, notifications
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
 from portal.services.lookup import get_or_404
+from portal.services.subscriptions import storage
 from portal.services.subscriptions.rules import LIVE_STATUSES
 from portal.services.uow import standalone, transactional
 from portal.text import lazy_text as _l
@@ -89,7 +89,7 @@ def card_uses(customer: Customer) -> dict[int, list[Subscription]]:
     live = db.session.scalars(
         select(Subscription)
         .where(Subscription.customer_id == customer.id, Subscription.status.in_(LIVE_STATUSES))
-        .options(joinedload(Subscription.items).joinedload(SubscriptionItem.variant).joinedload(Variant.product))
+        .options(storage.ITEMS_WITH_PRODUCTS)
         .order_by(Subscription.id)
     ).unique()
     uses: dict[int, list[Subscription]] = {}

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from portal.extensions import db
-from portal.models import Customer, LinkAction, Order, Subscription, utcnow
+from portal.models import Customer, LinkAction, Order, utcnow
 from portal.services import links, notifications, subscriptions
 from portal.services import policy as policy_service
 from portal.services.payments import ledger
@@ -32,6 +31,4 @@ def after_failure(order: Order, customer: Customer) -> None:
     # The order will not be paid automatically any more: the credit it held goes back.
     ledger.give_back_for_order(order)
     if order.subscription_id:
-        subscriptions.stop_after_failed_payments(
-            db.session.get(Subscription, order.subscription_id), rules.dunning_final_action
-        )
+        subscriptions.stop_after_failed_payments(order.subscription_id, rules.dunning_final_action)

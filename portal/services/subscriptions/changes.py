@@ -182,9 +182,10 @@ def order_paid(subscription_id: int, discounted: bool) -> None:
     storage.write_plan(subscription, rules.order_paid(plan, ctx, discounted), ctx)
 
 
-def stop_after_failed_payments(subscription: Subscription, final_action: str) -> None:
+def stop_after_failed_payments(subscription_id: int, final_action: str) -> None:
     """After the last failed retry: pause until the subscriber resumes, or cancel, and say so."""
     ctx = storage.context()
+    subscription = storage.subscription_for_plan(subscription_id)
     before = storage.load_plan(subscription, ctx)
     if before.status is SubscriptionStatus.CANCELLED or (
         before.status is SubscriptionStatus.PAUSED and final_action == "pause"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.extensions import db
 from portal.models import (
@@ -33,12 +33,13 @@ def context() -> Context:
     return Context(policy_service.get(), clock.today(), current_app.config["UPCOMING_ORDERS_SHOWN"])
 
 
-# What a plan reads of a subscription's items: loaded with it in one statement, not one per item.
-ITEMS_FOR_PLAN = selectinload(Subscription.items).joinedload(SubscriptionItem.variant).joinedload(Variant.product)
+# A subscription's items with their variants and products, in the statement that loads it: a
+# plan, the dashboard and the card page all name each item's product (not one query per item).
+ITEMS_WITH_PRODUCTS = joinedload(Subscription.items).joinedload(SubscriptionItem.variant).joinedload(Variant.product)
 
 
 def subscription_for_plan(subscription_id: int) -> Subscription:
-    return db.session.get(Subscription, subscription_id, options=[ITEMS_FOR_PLAN])
+    return db.session.get(Subscription, subscription_id, options=[ITEMS_WITH_PRODUCTS])
 
 
 def upcoming_rows(subscription_id: int, ctx: Context, *, with_lines: bool = False) -> list[Order]:
