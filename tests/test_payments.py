@@ -138,9 +138,9 @@ def test_credit_covering_the_whole_order_charges_nothing(app, due):
 def test_worker_killed_after_charging_does_not_charge_again(app, due):
     sub_id = due(GOOD)
     with app.app_context():
-        payment = db.session.get(Payment, charging._claim())
-        charging._charge(payment)  # ... and the worker dies before recording the result
-        payment = db.session.get(Payment, payment.id)
+        charge = charging._claim()
+        charging._charge(charge)  # ... and the worker dies before recording the result
+        payment = db.session.get(Payment, charge.payment_id)
         payment.attempted_at = utcnow() - timedelta(minutes=6)
         db.session.commit()
         payments.run_renewals()
@@ -151,7 +151,7 @@ def test_worker_killed_after_charging_does_not_charge_again(app, due):
 def test_worker_killed_before_charging_charges_once_later(app, due):
     sub_id = due(GOOD)
     with app.app_context():
-        payment = db.session.get(Payment, charging._claim())  # the worker dies before reaching the provider
+        payment = db.session.get(Payment, charging._claim().payment_id)  # the worker dies before reaching the provider
         payment.attempted_at = utcnow() - timedelta(minutes=6)
         db.session.commit()
         payments.run_renewals()  # finishes the charge the dead worker had claimed

@@ -213,7 +213,7 @@ def test_recording_a_renewal_costs_the_same_statements_for_1_and_6_items(app, fi
     with app.app_context():
         for items in (1, 6):
             order_id = _due_subscription(fixed_today, f"renewal{items}@example.com", items)
-            payment_id = charging._claim(order_id)
+            payment_id = charging._claim(order_id).payment_id
             with counting() as statements:
                 charging._record(payment_id, ChargeResult(f"pi_{items}", True), charging.job_actor())
             # The new order's lines are one INSERT each on SQLite (PostgreSQL batches them).

@@ -40,9 +40,9 @@ def event(event_id: str, kind: str, obj: dict) -> dict:
 def _charging_payment(app):
     """A charge made at the provider whose worker died before recording it."""
     with app.app_context():
-        payment = db.session.get(Payment, charging._claim())
-        result = charging._charge(payment)
-        return payment.id, result.payment_intent_id
+        charge = charging._claim()
+        result = charging._charge(charge)
+        return charge.payment_id, result.payment_intent_id
 
 
 def test_bad_and_stale_signatures_are_refused(app, client):

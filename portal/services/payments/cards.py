@@ -100,10 +100,22 @@ def card_uses(customer: Customer) -> dict[int, list[Subscription]]:
     return uses
 
 
+_IS_DEFAULT = PaymentMethod.is_default.is_(True)
+
+
 def default_card(customer_id: int) -> PaymentMethod | None:
-    return db.session.scalar(
-        select(PaymentMethod).where(PaymentMethod.customer_id == customer_id, PaymentMethod.is_default.is_(True))
-    )
+    return db.session.scalar(select(PaymentMethod).where(PaymentMethod.customer_id == customer_id, _IS_DEFAULT))
+
+
+def provider_ids_for_charge(customer_id: int) -> tuple[str | None, str | None]:
+    """The customer's id at the provider and its default card's (None where missing): all a
+    charge needs, in one statement."""
+    customer_ref, card_ref = db.session.execute(
+        select(Customer.stripe_customer_id, PaymentMethod.stripe_payment_method_id)
+        .outerjoin(PaymentMethod, (PaymentMethod.customer_id == Customer.id) & _IS_DEFAULT)
+        .where(Customer.id == customer_id)
+    ).one()
+    return customer_ref, card_ref
 
 
 def _make_default(customer: Customer, method: PaymentMethod) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from portal.billing import stripe_gateway as gateway
 from portal.extensions import db
@@ -34,7 +34,7 @@ from portal.models import (
 from portal.services import audit, clock, subscriptions
 from portal.services.actors import Actor
 from portal.services.payments import dunning, ledger
-from portal.services.payments.cards import default_card
+from portal.services.payments.cards import provider_ids_for_charge
 from portal.services.uow import unit_of_work
 
 STUCK_AFTER = timedelta(minutes=5)
@@ -77,8 +77,37 @@ def _due_clause(now: datetime):
     )
 
 
-def _claim(order_id: int | None = None) -> int | None:
-    """Lock one due order (or the given one) and write its pending Payment; returns its id."""
+@dataclass(frozen=True)
+class _Charge:
+    """What a worker needs to charge a claimed payment, read in the claim's transaction so
+    that nothing has to be read again between the claim and the provider's answer."""
+
+    payment_id: int
+    order_id: int
+    amount_minor: int
+    currency: str
+    idempotency_key: str
+    intent_id: str | None
+    provider_customer_id: str | None
+    provider_card_id: str | None
+
+
+def _charge_of(payment: Payment) -> _Charge:
+    customer_ref, card_ref = provider_ids_for_charge(payment.customer_id) if payment.amount_minor else (None, None)
+    return _Charge(
+        payment.id,
+        payment.order_id,
+        payment.amount_minor,
+        payment.currency,
+        payment.idempotency_key,
+        payment.stripe_payment_intent_id,
+        customer_ref,
+        card_ref,
+    )
+
+
+def _claim(order_id: int | None = None) -> _Charge | None:
+    """Lock one due order (or the given one) and write its pending Payment."""
     with unit_of_work(outermost=True):
         query = select(Order).with_for_update(skip_locked=True)
         query = (
@@ -90,6 +119,8 @@ def _claim(order_id: int | None = None) -> int | None:
         if order is None or order.status not in (OrderStatus.SCHEDULED, OrderStatus.FAILED):
             return None
         order.payment_attempts += 1
+        # Set with the attempt count, so both go out in one UPDATE when the ledger's reads flush.
+        order.status = OrderStatus.PROCESSING
         if order.payment_attempts == 1:
             ledger.take_for_order(order)
         payment = Payment(
@@ -101,45 +132,47 @@ def _claim(order_id: int | None = None) -> int | None:
             status=PaymentStatus.CHARGING,
             idempotency_key=f"order-{order.id}-attempt-{order.payment_attempts}",
         )
-        order.status = OrderStatus.PROCESSING
         db.session.add(payment)
         db.session.flush()
-        return payment.id
+        return _charge_of(payment)
 
 
-def _charge(payment: Payment) -> gateway.ChargeResult | None:
+def _charge(charge: _Charge) -> gateway.ChargeResult | None:
     """Create (if need be) and confirm the PaymentIntent. None when the provider could not be
     reached: the payment stays `charging` and recover() finishes it."""
-    if payment.amount_minor == 0:
+    if charge.amount_minor == 0:
         return gateway.ChargeResult(None, True)
-    customer = db.session.get(Customer, payment.customer_id)
-    method = default_card(customer.id)
-    if method is None or not customer.stripe_customer_id:
+    if not charge.provider_card_id or not charge.provider_customer_id:
         return gateway.ChargeResult(None, False, "no_payment_method", None)
-    # Read before the commit below, which would make every later read of `payment` a query.
-    intent_id = payment.stripe_payment_intent_id
+    intent_id = charge.intent_id
     try:
         if intent_id is None:
             intent_id = gateway.create_charge(
-                customer_id=customer.stripe_customer_id,
-                payment_method_id=method.stripe_payment_method_id,
-                amount_minor=payment.amount_minor,
-                currency=payment.currency,
-                idempotency_key=payment.idempotency_key,
-                metadata={"payment_id": str(payment.id), "order_id": str(payment.order_id)},
+                customer_id=charge.provider_customer_id,
+                payment_method_id=charge.provider_card_id,
+                amount_minor=charge.amount_minor,
+                currency=charge.currency,
+                idempotency_key=charge.idempotency_key,
+                metadata={"payment_id": str(charge.payment_id), "order_id": str(charge.order_id)},
             )
-            _store_intent(payment.id, intent_id)
+            _store_intent(charge.payment_id, intent_id)
         return gateway.confirm_charge(intent_id)
     except gateway.CardUnusable as error:
         return gateway.ChargeResult(intent_id, False, error.code, str(error)[:300])
     except gateway.GatewayError as error:
-        current_app.logger.warning("charge for payment %s not confirmed: %s", payment.id, error)
+        current_app.logger.warning("charge for payment %s not confirmed: %s", charge.payment_id, error)
         return None
 
 
 def _store_intent(payment_id: int, intent_id: str) -> None:
+    # One UPDATE: the payment is still `charging`, and only this worker holds its claim.
     with unit_of_work(outermost=True):
-        db.session.get(Payment, payment_id, with_for_update=True).stripe_payment_intent_id = intent_id
+        db.session.execute(
+            update(Payment)
+            .where(Payment.id == payment_id, Payment.status == PaymentStatus.CHARGING)
+            .values(stripe_payment_intent_id=intent_id)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def settle(payment: Payment, result: gateway.ChargeResult, actor: Actor) -> bool:
@@ -193,25 +226,25 @@ def _record(payment_id: int, result: gateway.ChargeResult, actor: Actor) -> None
 
 def charge_order(order_id: int, actor: Actor) -> ChargeOutcome | None:
     """Charge one order now if it can be charged (order now, pay now, a new card)."""
-    payment_id = _claim(order_id)
-    if payment_id is None:
+    charge = _claim(order_id)
+    if charge is None:
         return None
-    result = _charge(db.session.get(Payment, payment_id))
+    result = _charge(charge)
     if result is not None:
-        _record(payment_id, result, actor)
-    return _outcome(payment_id)
+        _record(charge.payment_id, result, actor)
+    return _outcome(charge.payment_id)
 
 
 def run_renewals(limit: int = 500) -> int:
     """Charge every due order, one claim at a time, so several workers share the work."""
     done = 0
     while done < limit:
-        payment_id = _claim()
-        if payment_id is None:
+        charge = _claim()
+        if charge is None:
             break
-        result = _charge(db.session.get(Payment, payment_id))
+        result = _charge(charge)
         if result is not None:
-            _record(payment_id, result, job_actor())
+            _record(charge.payment_id, result, job_actor())
         done += 1
     return done + recover()
 
@@ -220,26 +253,25 @@ def recover(limit: int = 100) -> int:
     """Finish payments a crashed worker left in `charging` longer than STUCK_AFTER."""
     finished = 0
     while finished < limit:
-        payment_id = _reclaim_stuck()
-        if payment_id is None:
+        charge = _reclaim_stuck()
+        if charge is None:
             return finished
-        payment = db.session.get(Payment, payment_id)
         result = None
-        if payment.stripe_payment_intent_id:
+        if charge.intent_id:
             try:
-                result = gateway.charge_outcome(payment.stripe_payment_intent_id)
+                result = gateway.charge_outcome(charge.intent_id)
             except gateway.GatewayError:
                 return finished
-        result = result or _charge(payment)
+        result = result or _charge(charge)
         if result is None:
             # The provider is unreachable: the next round tries again.
             return finished
-        _record(payment_id, result, job_actor())
+        _record(charge.payment_id, result, job_actor())
         finished += 1
     return finished
 
 
-def _reclaim_stuck() -> int | None:
+def _reclaim_stuck() -> _Charge | None:
     """Take over one stuck payment: its new attempt time keeps other workers off it."""
     with unit_of_work(outermost=True):
         payment = db.session.scalar(
@@ -252,7 +284,7 @@ def _reclaim_stuck() -> int | None:
         if payment is None:
             return None
         payment.attempted_at = utcnow()
-        return payment.id
+        return _charge_of(payment)
 
 
 def retry_failed_orders(actor: Actor, customer: Customer) -> list[ChargeOutcome]:
