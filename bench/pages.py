@@ -88,12 +88,21 @@ def app_env(url: str) -> dict[str, str]:
 
 
 def measure(url: str, sample: Sample, *, seconds: int, connections: int) -> dict:
-    """{label: wrk.Result} for every target and "hello", plus the workers' memory after the load."""
-    results = {}
-    with gunicorn("bench.hello:app", {}) as (hello, _):
+    """{label: wrk.Result} for every target and "hello", "hello beside" {label: wrk.Result} (the
+    hello app measured just before that target), and the workers' memory after the load."""
+    results, beside = {}, {}
+    # Both servers run for the whole measurement, each idle while the other is measured; a
+    # target is compared with the hello app measured just before it, so that a machine whose
+    # speed drifts during the run (a shared host) moves both figures of a ratio alike.
+    with (
+        gunicorn("bench.hello:app", {}) as (hello, _),
+        gunicorn("wsgi:app", app_env(url), probe="/healthz") as (
+            base,
+            master,
+        ),
+    ):
         wrk.run(hello + "/", seconds=2, connections=connections)
         results["hello"] = wrk.run(hello + "/", seconds=seconds, connections=connections)
-    with gunicorn("wsgi:app", app_env(url), probe="/healthz") as (base, master):
         cookies = {"customer": sign_in_customer(base, url, sample.email), "staff": sign_in_staff(base), "": ""}
         for target in targets(sample):
             status, _, _ = _request(base, "GET", target.path, cookies[target.who])
@@ -101,6 +110,8 @@ def measure(url: str, sample: Sample, *, seconds: int, connections: int) -> dict
             cookie = cookies[target.who] or None
             # Every worker renders the page once before it is measured (templates compile lazily).
             wrk.run(base + target.path, seconds=max(2, seconds // 2), connections=connections, cookie=cookie)
+            beside[target.label] = wrk.run(hello + "/", seconds=max(3, seconds // 2), connections=connections)
             results[target.label] = wrk.run(base + target.path, seconds=seconds, connections=connections, cookie=cookie)
         results["worker_rss_mb"] = worker_rss_mb(master)
+        results["hello beside"] = beside
     return results

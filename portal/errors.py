@@ -81,13 +81,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        status = error.code or 500
-        if status == 429:
-            return error_response(429)
-        response = error_response(status)
-        if status == 405 and error.valid_methods:
-            response = (response[0], status, {"Allow": ", ".join(error.valid_methods)})
-        return response
+        body, status, *headers = error_response(error.code or 500)
+        # What the exception tells the client to do next: the methods to use (405), when to retry (429).
+        advice = {name: value for name, value in error.get_headers() if name in ("Allow", "Retry-After")}
+        return body, status, {**(headers[0] if headers else {}), **advice}
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

@@ -2,13 +2,13 @@
 
 from flask import request
 from flask_babel import Babel
-from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
 from portal.models.base import Base
+from portal.ratelimit import RateLimiter
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
@@ -22,4 +22,4 @@ def _client_address() -> str:
     return request.remote_addr or "unknown"
 
 
-limiter = Limiter(key_func=_client_address)
+limiter = RateLimiter(key_func=_client_address)

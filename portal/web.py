@@ -7,6 +7,7 @@ import uuid
 from urllib.parse import urlsplit
 
 from flask import Flask, g, redirect, request, url_for
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.routing import IntegerConverter
 
 from portal.models.types import MAX_ID
@@ -98,6 +99,29 @@ def register_url_converters(app: Flask) -> None:
     app.url_map.converters["int"] = RecordIdConverter
 
 
+class CookieSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, with its serializer made once per set of keys instead of
+    twice per request (a tenth of a small request's time)."""
+
+    def __init__(self) -> None:
+        self._serializers: dict = {}
+
+    def get_signing_serializer(self, app: Flask):
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if keys not in self._serializers:
+            self._serializers[keys] = super().get_signing_serializer(app)
+        return self._serializers[keys]
+
+
+# Headers no view sets, sent on every response.
+_FIXED_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+_HSTS = ("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+
 # The bodies Werkzeug parses into `request.form`.
 _FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
@@ -125,17 +149,16 @@ def register_request_hooks(app: Flask) -> None:
         if any(has_control_characters(text) for text in texts):
             raise ControlCharacters()
 
+    fixed_headers = (*_FIXED_HEADERS, _HSTS) if app.config["HSTS"] else _FIXED_HEADERS
+    app.session_interface = CookieSessionInterface()
+
     @app.after_request
     def security_headers(response):
         headers = response.headers
-        headers["X-Request-ID"] = g.get("request_id", "")
+        # Added, not set: setting looks for an earlier header of the same name first.
+        headers.extend(fixed_headers)
+        headers.add("X-Request-ID", g.get("request_id", ""))
         headers.setdefault("Content-Security-Policy", content_security_policy())
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["X-Frame-Options"] = "DENY"
-        headers["Referrer-Policy"] = "same-origin"
-        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-        if app.config["HSTS"]:
-            headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
         if request.endpoint and not request.endpoint.startswith("static"):
             # Account pages are personal: never cached by shared caches or the back button.
             headers.setdefault("Cache-Control", "no-store")

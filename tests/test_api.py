@@ -242,7 +242,17 @@ def test_the_api_is_rate_limited_per_key(app, client, shop, monkeypatch):
     statuses = [client.get("/api/v1/customers", headers=bearer(one)).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     assert client.get("/api/v1/customers", headers=bearer(two)).status_code == 200
-    assert client.get("/api/v1/customers", headers=bearer(one)).get_json()["error"]["code"] == "rate_limited"
+    refused = client.get("/api/v1/customers", headers=bearer(one))
+    assert refused.get_json()["error"]["code"] == "rate_limited"
+    # A client can pace itself: what is left, and when to come back.
+    assert refused.headers["X-RateLimit-Limit"] == "3" and refused.headers["X-RateLimit-Remaining"] == "0"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    counted = client.get("/api/v1/customers", headers=bearer(two))
+    assert counted.headers["X-RateLimit-Remaining"] == "1"
+    # The document and its reference page are public and not counted against anyone.
+    for _ in range(4):
+        assert client.get("/api/v1/openapi.json", headers=bearer(two)).status_code == 200
+    assert client.get("/api/v1/customers", headers=bearer(two)).status_code == 200
 
 
 def test_the_openapi_document_and_its_reference_page(client):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+import time_machine
 
 from config import DEVELOPMENT_SECRETS, TEST_SECRET_KEY
 from portal import create_app
@@ -131,6 +134,29 @@ def test_login_is_rate_limited_with_a_translated_page(app, monkeypatch):
     spanish = client.post("/login/password", headers={"Accept-Language": "es"}, data={"pw-csrf_token": token})
     assert spanish.status_code == 429
     assert "Demasiados intentos" in spanish.text
+    assert 1 <= int(spanish.headers["Retry-After"]) <= 60
+
+
+def test_every_part_of_a_limit_counts(app, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "2 per minute;3 per hour")
+    client = app.test_client()
+    token = csrf_token(client.get("/login").text)
+    data = {"pw-csrf_token": token, "pw-email": "x@example.com", "pw-password": "wrong"}
+    assert [client.post("/login/password", data=data).status_code for _ in range(3)] == [400, 400, 429]
+    # Two minutes later the minute's part has room again, but the hour's is used up.
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=2)):
+        refused = client.post("/login/password", data=data)
+        assert refused.status_code == 429 and 60 < int(refused.headers["Retry-After"]) <= 3600
+
+
+def test_pages_without_a_limit_are_never_counted(app, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "1 per minute")
+    client = app.test_client()
+    for _ in range(5):
+        response = client.get("/healthz")
+        assert response.status_code == 200 and "X-RateLimit-Limit" not in response.headers
+    # /login counts its posts only; its GET is free.
+    assert all(client.get("/login").status_code == 200 for _ in range(3))
 
 
 def test_link_requests_are_limited_per_address(app, monkeypatch):

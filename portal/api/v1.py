@@ -108,7 +108,7 @@ def _rate_limit() -> str:
 PUBLIC_ENDPOINTS = {"api_v1.openapi", "api_v1.reference"}
 
 
-limiter.limit(_rate_limit, key_func=_rate_key)(bp)
+limiter.limit_blueprint(bp, _rate_limit, key_func=_rate_key, exempt=PUBLIC_ENDPOINTS)
 
 
 @bp.before_request
@@ -185,13 +185,11 @@ def _error_body(error: DomainError):
 
 
 @bp.route("/openapi.json")
-@limiter.exempt
 def openapi():
     return current_app.json.response(api.spec)
 
 
 @bp.route("/reference")
-@limiter.exempt
 def reference():
     """The same document as a page to read, without JavaScript."""
     return render_template("api/reference.html", spec=api.spec)

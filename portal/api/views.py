@@ -9,7 +9,7 @@ from functools import wraps
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from portal.extensions import csrf, limiter
+from portal.extensions import csrf
 from portal.models import Channel
 from portal.services import contact, health, inbox, webhooks
 from portal.web import has_control_characters
@@ -19,14 +19,12 @@ csrf.exempt(bp)
 
 
 @bp.route("/healthz")
-@limiter.exempt
 def healthz():
     result = health.check()
     return jsonify(result), 200 if result["status"] == "ok" else 503
 
 
 @bp.route("/api/webhooks/stripe", methods=["POST"])
-@limiter.exempt
 def stripe_webhook():
     result = webhooks.handle_stripe(request.get_data(), request.headers.get("Stripe-Signature", ""))
     return jsonify({"received": True, "result": result})
@@ -83,7 +81,6 @@ def _text(value, max_length: int, *, required: bool = True) -> str | None:
 
 
 @bp.route("/api/inbound/email", methods=["POST"])
-@limiter.exempt
 @keyed("INBOUND_EMAIL_KEY")
 def inbound_email():
     """A parsed email, as inbound-mail services post it: {"from", "subject", "text", "message_id"}."""
@@ -99,7 +96,6 @@ def inbound_email():
 
 
 @bp.route("/api/inbound/sms", methods=["POST"])
-@limiter.exempt
 def inbound_sms():
     """An SMS provider's form post (From, Body, MessageSid), signed with HMAC-SHA256 of the body."""
     key = current_app.config["INBOUND_SMS_KEY"]
@@ -113,7 +109,6 @@ def inbound_sms():
 
 
 @bp.route("/api/inbound/social", methods=["POST"])
-@limiter.exempt
 @keyed("INBOUND_SOCIAL_KEY")
 def inbound_social():
     """A direct message from a social network: {"handle", "text", "id"}."""
