@@ -171,7 +171,7 @@ def measure(orders: int) -> dict:
             )
         for worker in _workers(url, stripe_url):
             worker.wait()
-        per_order = _intents_per_order(stripe_url)
+        per_order, succeeded = _intents_per_order(stripe_url)
         paid = _count(engine, PAID_TODAY)
         engine.dispose()
     return {
@@ -183,15 +183,17 @@ def measure(orders: int) -> dict:
         "paid": paid,
         "orders_with_one_intent": sum(1 for n in per_order.values() if n == 1),
         "orders_with_more": sum(1 for n in per_order.values() if n > 1),
+        "orders_charged_twice": sum(1 for n in succeeded.values() if n > 1),
     }
 
 
-def _intents_per_order(stripe_url: str) -> Counter:
-    """How many PaymentIntents localstripe holds for each order (bench/localstripe_fast.py)."""
+def _intents_per_order(stripe_url: str) -> tuple[Counter, Counter]:
+    """How many PaymentIntents localstripe holds for each order, and how many of them succeeded
+    (bench/localstripe_fast.py)."""
     # localstripe takes any key, but wants one.
     asked = urllib.request.Request(
         f"{stripe_url}/v1/bench/payment_intent_orders", headers={"Authorization": "Bearer sk_test_bench"}
     )
     with urllib.request.urlopen(asked, timeout=120) as answer:
-        order_ids = json.load(answer)["order_ids"]
-    return Counter(order_id for order_id in order_ids if order_id is not None)
+        intents = [(order_id, status) for order_id, status in json.load(answer)["intents"] if order_id is not None]
+    return Counter(order_id for order_id, _ in intents), Counter(o for o, status in intents if status == "succeeded")

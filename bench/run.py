@@ -102,7 +102,8 @@ def renewal_table(result: dict) -> None:
     print(
         f"  orders paid: {result['paid']:,}; with exactly one PaymentIntent: {result['orders_with_one_intent']:,}; "
         f"with more than one: {result['orders_with_more']} "
-        f"({_mark(result['orders_with_more'] == 0 and result['orders_with_one_intent'] == result['due_orders'])})"
+        f"({_mark(result['orders_with_more'] == 0 and result['orders_with_one_intent'] == result['due_orders'])}); "
+        f"charged more than once: {result['orders_charged_twice']}"
     )
 
 
