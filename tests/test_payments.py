@@ -59,6 +59,25 @@ def test_good_card_charges_once(app, due):
         assert payment.idempotency_key == f"order-{payment.order_id}-attempt-1"
 
 
+def test_a_renewal_charges_the_card_its_subscription_shows(app, due, client):
+    sub_id = due(GOOD)
+    with app.app_context():
+        customer = db.session.scalar(select(Customer).where(Customer.email == "payer@example.com"))
+        first = customer.payment_methods[0]
+        add_card(customer, "5555555555554444")  # the new default: the subscription moves onto it
+        # As a subscription cancelled before that and reactivated since: it still names the first card.
+        db.session.get(Subscription, sub_id).payment_method_id = first.id
+        db.session.commit()
+        first_ref = first.stripe_payment_method_id
+        assert payments.card_uses(customer)[first.id][0].id == sub_id
+        payments.run_renewals()
+    [intent] = payment_intents(app)
+    assert intent.payment_method == first_ref and intent.status == "succeeded"
+    sign_in_customer(app, client, "payer@example.com")
+    page = client.get(f"/subscriptions/{sub_id}").text
+    assert "ending in 4242" in page and "ending in 4444" not in page
+
+
 def test_declined_card_fails_cleanly_and_enters_dunning(app, due, client):
     sub_id = due(DECLINE)
     with app.app_context():

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from portal.billing import stripe_gateway as gateway
 from portal.extensions import db
-from portal.models import Customer, PaymentMethod, Subscription
+from portal.models import Customer, Order, PaymentMethod, Subscription
 from portal.services import audit, notifications
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
@@ -100,20 +101,26 @@ def card_uses(customer: Customer) -> dict[int, list[Subscription]]:
     return uses
 
 
-_IS_DEFAULT = PaymentMethod.is_default.is_(True)
-
-
 def default_card(customer_id: int) -> PaymentMethod | None:
-    return db.session.scalar(select(PaymentMethod).where(PaymentMethod.customer_id == customer_id, _IS_DEFAULT))
+    return db.session.scalar(
+        select(PaymentMethod).where(PaymentMethod.customer_id == customer_id, PaymentMethod.is_default.is_(True))
+    )
 
 
-def provider_ids_for_charge(customer_id: int) -> tuple[str | None, str | None]:
-    """The customer's id at the provider and its default card's (None where missing): all a
-    charge needs, in one statement."""
+def provider_ids_for_charge(order_id: int) -> tuple[str | None, str | None]:
+    """The provider's ids that charging this order needs (None where missing), in one statement:
+    the customer's, and the card the order's subscription names (the one its page shows as
+    paying), or the default card when it names none."""
+    own, default = aliased(PaymentMethod), aliased(PaymentMethod)
+    card = func.coalesce(own.stripe_payment_method_id, default.stripe_payment_method_id)
     customer_ref, card_ref = db.session.execute(
-        select(Customer.stripe_customer_id, PaymentMethod.stripe_payment_method_id)
-        .outerjoin(PaymentMethod, (PaymentMethod.customer_id == Customer.id) & _IS_DEFAULT)
-        .where(Customer.id == customer_id)
+        select(Customer.stripe_customer_id, card)
+        .select_from(Order)
+        .join(Customer, Customer.id == Order.customer_id)
+        .outerjoin(Subscription, Subscription.id == Order.subscription_id)
+        .outerjoin(own, own.id == Subscription.payment_method_id)
+        .outerjoin(default, (default.customer_id == Order.customer_id) & default.is_default.is_(True))
+        .where(Order.id == order_id)
     ).one()
     return customer_ref, card_ref
 

@@ -93,7 +93,7 @@ class _Charge:
 
 
 def _charge_of(payment: Payment) -> _Charge:
-    customer_ref, card_ref = provider_ids_for_charge(payment.customer_id) if payment.amount_minor else (None, None)
+    customer_ref, card_ref = provider_ids_for_charge(payment.order_id) if payment.amount_minor else (None, None)
     return _Charge(
         payment.id,
         payment.order_id,
