@@ -76,7 +76,8 @@ class Sample:
     email: str
     subscription_id: int
     case_id: int
-    name_fragment: str
+    name_fragment: str  # the surname: more customers share it in a bigger shop
+    names_fragment: str  # parts of first and last name: about as rare in both shops
     phone: str
 
 
@@ -98,4 +99,5 @@ def sample(url: str) -> Sample:
         ).one()
         case_id = connection.scalar(text("SELECT id FROM cases WHERE customer_id IS NOT NULL ORDER BY id DESC LIMIT 1"))
     engine.dispose()
-    return Sample(email, subscription_id, case_id, name.split()[-1], phone)
+    first, last = name.split()[0], name.split()[-1]
+    return Sample(email, subscription_id, case_id, last, f"{first[1:]} {last[:-2]}".lower(), phone)

@@ -70,6 +70,7 @@ def targets(sample: Sample) -> list[Target]:
         Target("case page", f"/console/cases/{sample.case_id}", "staff"),
         Target("search: email", f"/console/?q={quote(sample.email)}", "staff"),
         Target("search: name fragment", f"/console/?q={quote(sample.name_fragment)}", "staff"),
+        Target("search: first+last parts", f"/console/?q={quote(sample.names_fragment)}", "staff"),
         Target("search: phone", f"/console/?q={quote(sample.phone)}", "staff"),
     ]
 

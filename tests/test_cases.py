@@ -411,11 +411,14 @@ def test_swap_and_address_on_behalf(app, client, customer_sub, agent):
             product_id=sub.items[0].variant.product_id, name="1 kg", sku="BIG-OB", price_minor=3900, currency="EUR"
         )
         db.session.add(bigger)
+        ended = factories.subscription(sub.customer, status=SubscriptionStatus.CANCELLED)
         db.session.commit()
-        item_id, bigger_id = sub.items[0].id, bigger.id
+        item_id, bigger_id, ended_id = sub.items[0].id, bigger.id, ended.id
     console = app.test_client()
     sign_in_staff(console, "agent@staff.example")
     page = console.get(f"/console/cases/{case_id}")
+    # The address can move every live subscription or one of them; a cancelled one is not offered.
+    assert f'<option value="{customer_sub}">' in page.text and f'<option value="{ended_id}">' not in page.text
     swap = f"/console/cases/{case_id}/subscriptions/{customer_sub}/swap"
     _, swapped = run_action(console, swap, {"item_id": item_id, "variant_id": bigger_id, "quantity": 1})
     assert swapped.status_code == 302

@@ -40,7 +40,6 @@ from portal.services import (
 )
 from portal.services import staff as staff_service
 from portal.services.errors import DomainError
-from portal.services.subscriptions.rules import LIVE_STATUSES
 from portal.web import after_id, request_id
 
 
@@ -118,7 +117,7 @@ def address_on_behalf_form(owned, formdata):
     """The address form's choices: all live subscriptions at once, or one of them."""
     form = AddressOnBehalfForm(formdata=formdata)
     form.subscription_id.choices = [(0, _("All subscriptions"))] + [
-        (s.id, f"#{s.id} {s.items[0].variant.product.name}") for s in owned if s.status in LIVE_STATUSES
+        (s.id, f"#{s.id} {s.items[0].variant.product.name}") for s in addresses.movable(owned)
     ]
     form.country.choices = [(code, country_name(code)) for code in addresses.shipping_countries()]
     return form

@@ -123,6 +123,11 @@ def validate(data: AddressInput) -> AddressInput:
     return data
 
 
+def movable(subscriptions: list[Subscription]) -> list[Subscription]:
+    """Of these, the ones an address change "for all subscriptions" moves: the live ones."""
+    return [subscription for subscription in subscriptions if subscription.status in LIVE_STATUSES]
+
+
 def _targets(customer: Customer, data: AddressInput, subscription_id: int | None) -> list[Subscription]:
     """The subscriptions a change would move, refused when it would move none of them."""
     query = select(Subscription).where(Subscription.customer_id == customer.id, Subscription.status.in_(LIVE_STATUSES))
