@@ -86,9 +86,12 @@ class Config:
     LINK_REQUEST_RATE_LIMIT = os.environ.get("LINK_REQUEST_RATE_LIMIT", "5 per 15 minutes")
     # One-tap survey links, per client address: ample for a person, a wall for a token guesser.
     SURVEY_RATE_LIMIT = os.environ.get("SURVEY_RATE_LIMIT", "30 per minute;300 per hour")
-    # Asking to move an account to another email address, per subscriber and per client address.
     # Calls to the JSON API, per API key.
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute;5000 per hour")
+    # Calls to the JSON API with a missing or unknown key, per client address: guessing keys is
+    # slowed down, while real keys used from the same address go on working.
+    API_UNKNOWN_KEY_RATE_LIMIT = os.environ.get("API_UNKNOWN_KEY_RATE_LIMIT", "30 per minute;300 per hour")
+    # Asking to move an account to another email address, per subscriber and per client address.
     EMAIL_CHANGE_RATE_LIMIT = os.environ.get("EMAIL_CHANGE_RATE_LIMIT", "5 per hour;20 per day")
 
     LANGUAGES = ["en", "es", "de"]

@@ -17,9 +17,9 @@ csrf = CSRFProtect()
 babel = Babel()
 
 
-def _client_address() -> str:
+def client_address() -> str:
     # ProxyFix (when PROXY_COUNT is set) has already put the real client address here.
     return request.remote_addr or "unknown"
 
 
-limiter = RateLimiter(key_func=_client_address)
+limiter = RateLimiter(key_func=client_address)

@@ -255,6 +255,16 @@ def test_the_api_is_rate_limited_per_key(app, client, shop, monkeypatch):
     assert client.get("/api/v1/customers", headers=bearer(two)).status_code == 200
 
 
+def test_made_up_keys_are_limited_per_client_address(app, client, shop, monkeypatch):
+    monkeypatch.setitem(app.config, "API_UNKNOWN_KEY_RATE_LIMIT", "3 per minute")
+    key = make_key(app)
+    guesses = [client.get("/api/v1/customers", headers=bearer(f"made-up-{n}")).status_code for n in range(4)]
+    assert guesses == [401, 401, 401, 429]
+    assert client.get("/api/v1/customers").status_code == 429  # no key at all counts the same
+    # A real key from the same address goes on working.
+    assert client.get("/api/v1/customers", headers=bearer(key)).status_code == 200
+
+
 def test_the_openapi_document_and_its_reference_page(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     assert spec["openapi"].startswith("3.1")

@@ -78,6 +78,60 @@ def test_a_renewal_charges_the_card_its_subscription_shows(app, due, client):
     assert "ending in 4242" in page and "ending in 4444" not in page
 
 
+def test_a_customer_with_two_default_cards_is_still_charged_once(app, due):
+    # Not reachable through the card page (card changes lock the customer), but old data or a
+    # manual fix could leave it so; it must not stop this renewal, nor anyone else's.
+    sub_id = due(GOOD)
+    with app.app_context():
+        customer = db.session.scalar(select(Customer).where(Customer.email == "payer@example.com"))
+        add_card(customer, "5555555555554444")
+        for method in customer.payment_methods:
+            method.is_default = True
+        db.session.get(Subscription, sub_id).payment_method_id = None
+        db.session.commit()
+        first_ref = min(customer.payment_methods, key=lambda method: method.id).stripe_payment_method_id
+        payments.run_renewals()
+    [intent] = payment_intents(app)
+    assert intent.payment_method == first_ref and intent.status == "succeeded"
+
+
+def test_an_order_that_cannot_be_claimed_does_not_hold_up_the_others(app, due, monkeypatch):
+    stuck_sub, other_sub = due(GOOD), due(GOOD, email="other@example.com")
+    with app.app_context():
+        stuck_order = db.session.scalar(
+            select(Order.id).where(Order.subscription_id == stuck_sub, Order.scheduled_for == TODAY)
+        )
+    real = charging.provider_ids_for_charge
+
+    def broken_for_one(order_id):
+        if order_id == stuck_order:
+            raise RuntimeError("bad data")
+        return real(order_id)
+
+    monkeypatch.setattr(charging, "provider_ids_for_charge", broken_for_one)
+    with app.app_context():
+        assert payments.run_renewals() == 1
+    assert _orders(app, other_sub)[0][1] is OrderStatus.PAID
+    # Left exactly as it was: still due, no attempt counted, no payment written.
+    with app.app_context():
+        order = db.session.get(Order, stuck_order)
+        assert (order.status, order.payment_attempts) == (OrderStatus.SCHEDULED, 0)
+        assert db.session.scalar(select(func.count()).select_from(Payment).where(Payment.order_id == stuck_order)) == 0
+    assert len(payment_intents(app)) == 1
+
+
+def test_a_worker_that_stalled_past_a_recovery_does_not_confirm(app, due):
+    due(GOOD)
+    with app.app_context():
+        charge = charging._claim()
+        # Meanwhile another worker took the stuck charge over and recorded it.
+        db.session.get(Payment, charge.payment_id).status = PaymentStatus.FAILED
+        db.session.commit()
+        assert charging._charge(charge) is None
+    [intent] = payment_intents(app)
+    assert intent.status != "succeeded"
+
+
 def test_declined_card_fails_cleanly_and_enters_dunning(app, due, client):
     sub_id = due(DECLINE)
     with app.app_context():

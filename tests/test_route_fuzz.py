@@ -89,7 +89,8 @@ def no_csrf(app):
 
 def _client(app, visitor: str):
     client = app.test_client()
-    limiter.reset()  # the fuzzing's own sign-in posts count against the client address
+    with app.app_context():
+        limiter.reset()  # the fuzzing's own sign-in posts count against the client address
     if visitor.startswith(("agent", "manager", "admin")):
         assert sign_in_staff(client, visitor, DEMO_PASSWORD).status_code == 302
     elif visitor != "anonymous":

@@ -137,16 +137,47 @@ def test_login_is_rate_limited_with_a_translated_page(app, monkeypatch):
     assert 1 <= int(spanish.headers["Retry-After"]) <= 60
 
 
-def test_every_part_of_a_limit_counts(app, monkeypatch):
-    monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "2 per minute;3 per hour")
+def test_a_limit_of_several_parts(app, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "3 per minute;4 per hour")
     client = app.test_client()
     token = csrf_token(client.get("/login").text)
     data = {"pw-csrf_token": token, "pw-email": "x@example.com", "pw-password": "wrong"}
-    assert [client.post("/login/password", data=data).status_code for _ in range(3)] == [400, 400, 429]
-    # Two minutes later the minute's part has room again, but the hour's is used up.
+    # The minute's part refuses the fourth and fifth; they do not use up the hour as well.
+    assert [client.post("/login/password", data=data).status_code for _ in range(5)] == [400] * 3 + [429] * 2
     with time_machine.travel(datetime.now(UTC) + timedelta(minutes=2)):
+        assert client.post("/login/password", data=data).status_code == 400
         refused = client.post("/login/password", data=data)
+        # Now the hour's part refuses, and says when its window ends.
         assert refused.status_code == 429 and 60 < int(refused.headers["Retry-After"]) <= 3600
+        assert refused.headers["X-RateLimit-Limit"] == "4" and refused.headers["X-RateLimit-Remaining"] == "0"
+
+
+def test_two_limits_on_one_page_report_the_closer_one(app, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "3 per minute")
+    monkeypatch.setitem(app.config, "LINK_REQUEST_RATE_LIMIT", "10 per minute")
+    client = app.test_client()
+    token = csrf_token(client.get("/login").text)
+    answers = [client.post("/login", data={"link-csrf_token": token, "link-email": "a@example.com"}) for _ in range(4)]
+    assert [answer.status_code for answer in answers] == [302, 302, 302, 429]
+    assert [answer.headers["X-RateLimit-Remaining"] for answer in answers] == ["2", "1", "0", "0"]
+    assert {answer.headers["X-RateLimit-Limit"] for answer in answers} == {"3"}
+
+
+def test_a_rate_limit_that_is_not_one_stops_the_start(monkeypatch):
+    for broken in ("", "ten per minute", "10 per minute;"):
+        with pytest.raises(RuntimeError, match="LOGIN_RATE_LIMIT"):
+            create_app("test", LOGIN_RATE_LIMIT=broken)
+
+
+def test_without_its_shared_storage_each_process_still_limits(app, database_url, caplog):
+    # Nothing listens there: the limits are counted in this process, and said so in the log.
+    cut_off = create_app("test", SQLALCHEMY_DATABASE_URI=database_url, RATELIMIT_STORAGE_URI="redis://127.0.0.1:9/0")
+    cut_off.config["LOGIN_RATE_LIMIT"] = "2 per minute"
+    client = cut_off.test_client()
+    token = csrf_token(client.get("/login").text)
+    data = {"pw-csrf_token": token, "pw-email": "x@example.com", "pw-password": "wrong"}
+    assert [client.post("/login/password", data=data).status_code for _ in range(3)] == [400, 400, 429]
+    assert "rate-limit storage unreachable" in caplog.text
 
 
 def test_pages_without_a_limit_are_never_counted(app, monkeypatch):

@@ -14,7 +14,7 @@ from spectree import Response as Responses
 from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 
 from portal.api import schemas
-from portal.extensions import csrf, limiter
+from portal.extensions import client_address, csrf, limiter
 from portal.models import Case, LinkAction, Order, Subscription
 from portal.services import (
     actions,
@@ -105,6 +105,10 @@ def _rate_limit() -> str:
     return current_app.config["API_RATE_LIMIT"]
 
 
+def _unknown_key_limit() -> str:
+    return current_app.config["API_UNKNOWN_KEY_RATE_LIMIT"]
+
+
 PUBLIC_ENDPOINTS = {"api_v1.openapi", "api_v1.reference"}
 
 
@@ -118,6 +122,7 @@ def _authenticate() -> None:
     secret = _presented_key()
     key = api_keys.authenticate(secret) if secret else None
     if key is None:
+        limiter.hit("api_v1.unknown_key", _unknown_key_limit, client_address)
         raise Unauthorized()
     g.api_key = key
 

@@ -14,7 +14,7 @@ from portal.models import Customer, Order, PaymentMethod, Subscription
 from portal.services import audit, notifications
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
-from portal.services.lookup import get_or_404
+from portal.services.payments import ledger
 from portal.services.subscriptions import storage
 from portal.services.subscriptions.rules import LIVE_STATUSES
 from portal.services.uow import standalone, transactional
@@ -110,16 +110,22 @@ def default_card(customer_id: int) -> PaymentMethod | None:
 def provider_ids_for_charge(order_id: int) -> tuple[str | None, str | None]:
     """The provider's ids that charging this order needs (None where missing), in one statement:
     the customer's, and the card the order's subscription names (the one its page shows as
-    paying), or the default card when it names none."""
-    own, default = aliased(PaymentMethod), aliased(PaymentMethod)
-    card = func.coalesce(own.stripe_payment_method_id, default.stripe_payment_method_id)
+    paying), or else the default card."""
+    other = aliased(PaymentMethod)
+    default = (
+        select(other.stripe_payment_method_id)
+        .where(other.customer_id == Order.customer_id, other.is_default.is_(True))
+        .order_by(other.id)
+        .limit(1)
+        .correlate(Order)
+        .scalar_subquery()
+    )
     customer_ref, card_ref = db.session.execute(
-        select(Customer.stripe_customer_id, card)
+        select(Customer.stripe_customer_id, func.coalesce(PaymentMethod.stripe_payment_method_id, default))
         .select_from(Order)
         .join(Customer, Customer.id == Order.customer_id)
         .outerjoin(Subscription, Subscription.id == Order.subscription_id)
-        .outerjoin(own, own.id == Subscription.payment_method_id)
-        .outerjoin(default, (default.customer_id == Order.customer_id) & default.is_default.is_(True))
+        .outerjoin(PaymentMethod, PaymentMethod.id == Subscription.payment_method_id)
         .where(Order.id == order_id)
     ).one()
     return customer_ref, card_ref
@@ -187,6 +193,9 @@ def _forget_lost_cards(customer_id: int, known: set[str] | None) -> None:
 
 @transactional
 def _keep_card(actor: Actor, customer: Customer, card: gateway.CardDetails, notify: bool = True) -> PaymentMethod:
+    # Card changes of one customer take turns: two tabs saving a card at once must not both
+    # leave theirs as the default.
+    ledger.lock_customer(customer.id)
     method = db.session.scalar(select(PaymentMethod).where(PaymentMethod.stripe_payment_method_id == card.id))
     if method is None:
         method = PaymentMethod(
@@ -216,8 +225,10 @@ def _keep_card(actor: Actor, customer: Customer, card: gateway.CardDetails, noti
 
 
 def _own_card(customer: Customer, method_id: int) -> PaymentMethod:
-    method = get_or_404(PaymentMethod, method_id)
-    if method.customer_id != customer.id:
+    """One of the customer's cards, read afresh after locking the customer (card changes take turns)."""
+    ledger.lock_customer(customer.id)
+    method = db.session.get(PaymentMethod, method_id, populate_existing=True)
+    if method is None or method.customer_id != customer.id:
         raise NotFound()
     return method
 

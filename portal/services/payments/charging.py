@@ -13,6 +13,7 @@ was); without one, nothing was charged, so it creates the PaymentIntent again wi
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -106,40 +107,60 @@ def _charge_of(payment: Payment) -> _Charge:
     )
 
 
-def _claim(order_id: int | None = None) -> _Charge | None:
+class _ClaimFailed(Exception):
+    """Claiming this order raised: it is left as it was, and the worker goes on with the others."""
+
+    def __init__(self, order_id: int):
+        super().__init__(order_id)
+        self.order_id = order_id
+
+
+def _claim(order_id: int | None = None, passed_over: Collection[int] = ()) -> _Charge | None:
     """Lock one due order (or the given one) and write its pending Payment."""
     with unit_of_work(outermost=True):
         query = select(Order).with_for_update(skip_locked=True)
-        query = (
-            query.where(Order.id == order_id)
-            if order_id is not None
-            else (query.where(_due_clause(utcnow())).order_by(Order.scheduled_for, Order.id).limit(1))
-        )
+        if order_id is not None:
+            query = query.where(Order.id == order_id)
+        else:
+            query = query.where(_due_clause(utcnow())).order_by(Order.scheduled_for, Order.id).limit(1)
+            if passed_over:
+                query = query.where(Order.id.not_in(passed_over))
         order = db.session.scalar(query)
         if order is None or order.status not in (OrderStatus.SCHEDULED, OrderStatus.FAILED):
             return None
-        order.payment_attempts += 1
-        # Set with the attempt count, so both go out in one UPDATE when the ledger's reads flush.
-        order.status = OrderStatus.PROCESSING
-        if order.payment_attempts == 1:
-            ledger.take_for_order(order)
-        payment = Payment(
-            order_id=order.id,
-            customer_id=order.customer_id,
-            attempt=order.payment_attempts,
-            amount_minor=order.total_minor - order.credit_applied_minor,
-            currency=order.currency,
-            status=PaymentStatus.CHARGING,
-            idempotency_key=f"order-{order.id}-attempt-{order.payment_attempts}",
-        )
-        db.session.add(payment)
-        db.session.flush()
-        return _charge_of(payment)
+        # Read now: after a failed flush the order's attributes can no longer be loaded.
+        claimed_id = order.id
+        try:
+            return _claimed(order)
+        except Exception as error:
+            raise _ClaimFailed(claimed_id) from error
+
+
+def _claimed(order: Order) -> _Charge:
+    """The claim's writes for a locked, chargeable order."""
+    order.payment_attempts += 1
+    # Set with the attempt count, so both go out in one UPDATE when the ledger's reads flush.
+    order.status = OrderStatus.PROCESSING
+    if order.payment_attempts == 1:
+        ledger.take_for_order(order)
+    payment = Payment(
+        order_id=order.id,
+        customer_id=order.customer_id,
+        attempt=order.payment_attempts,
+        amount_minor=order.total_minor - order.credit_applied_minor,
+        currency=order.currency,
+        status=PaymentStatus.CHARGING,
+        idempotency_key=f"order-{order.id}-attempt-{order.payment_attempts}",
+    )
+    db.session.add(payment)
+    db.session.flush()
+    return _charge_of(payment)
 
 
 def _charge(charge: _Charge) -> gateway.ChargeResult | None:
     """Create (if need be) and confirm the PaymentIntent. None when the provider could not be
-    reached: the payment stays `charging` and recover() finishes it."""
+    reached (the payment stays `charging` and recover() finishes it) or when the payment was
+    settled meanwhile."""
     if charge.amount_minor == 0:
         return gateway.ChargeResult(None, True)
     if not charge.provider_card_id or not charge.provider_customer_id:
@@ -155,7 +176,8 @@ def _charge(charge: _Charge) -> gateway.ChargeResult | None:
                 idempotency_key=charge.idempotency_key,
                 metadata={"payment_id": str(charge.payment_id), "order_id": str(charge.order_id)},
             )
-            _store_intent(charge.payment_id, intent_id)
+            if not _store_intent(charge.payment_id, intent_id):
+                return None
         return gateway.confirm_charge(intent_id)
     except gateway.CardUnusable as error:
         return gateway.ChargeResult(intent_id, False, error.code, str(error)[:300])
@@ -164,15 +186,17 @@ def _charge(charge: _Charge) -> gateway.ChargeResult | None:
         return None
 
 
-def _store_intent(payment_id: int, intent_id: str) -> None:
-    # One UPDATE: the payment is still `charging`, and only this worker holds its claim.
+def _store_intent(payment_id: int, intent_id: str) -> bool:
+    """Store the id on a payment still `charging`. False when it was settled meanwhile (this
+    worker stalled past STUCK_AFTER and another one recovered the charge): it is not ours to confirm."""
     with unit_of_work(outermost=True):
-        db.session.execute(
+        stored = db.session.execute(
             update(Payment)
             .where(Payment.id == payment_id, Payment.status == PaymentStatus.CHARGING)
             .values(stripe_payment_intent_id=intent_id)
             .execution_options(synchronize_session=False)
         )
+        return stored.rowcount == 1
 
 
 def settle(payment: Payment, result: gateway.ChargeResult, actor: Actor) -> bool:
@@ -237,9 +261,16 @@ def charge_order(order_id: int, actor: Actor) -> ChargeOutcome | None:
 
 def run_renewals(limit: int = 500) -> int:
     """Charge every due order, one claim at a time, so several workers share the work."""
-    done = 0
+    done, passed_over = 0, []
     while done < limit:
-        charge = _claim()
+        try:
+            charge = _claim(passed_over=passed_over)
+        except _ClaimFailed as failed:
+            # Left due, and passed over for the rest of this run: one order that cannot be
+            # claimed (bad data, a bug) must not hold up every other renewal behind it.
+            current_app.logger.exception("renewal of order %s could not be claimed", failed.order_id)
+            passed_over.append(failed.order_id)
+            continue
         if charge is None:
             break
         result = _charge(charge)
