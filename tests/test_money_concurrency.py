@@ -1,7 +1,8 @@
-"""Money under concurrency on PostgreSQL: credit is used once, the agent limit holds."""
+"""Money under concurrency on PostgreSQL: credit is used once, the agent limit holds, one default card."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from itertools import accumulate
 
@@ -25,7 +26,7 @@ from portal.services import credits, inbox, payments, subscriptions
 from portal.services.actors import Actor
 from portal.services.uow import unit_of_work
 from tests import factories
-from tests.billing import GOOD, add_card, payment_intents
+from tests.billing import GOOD, add_card, confirmed_setup_intent, payment_intents
 from tests.helpers import run_together
 
 pytestmark = pytest.mark.postgres
@@ -94,3 +95,34 @@ def test_parallel_credits_cannot_beat_the_agent_limit(app):
         statuses = Counter(status.value for status in db.session.scalars(select(CreditRequest.status)))
         assert statuses == {"approved": 1, "pending": 9}
         assert db.session.scalars(select(CreditEntry.amount_minor)).all() == [1500]
+
+
+def test_cards_saved_at_once_leave_one_default(app, localstripe):
+    """Two tabs (or a double submit) saving a new card each at the same moment: one default."""
+    with app.app_context():
+        customer_ids = []
+        for n in range(CUSTOMERS):
+            customer = factories.customer(f"tabs{n}@example.com", with_card=False)
+            factories.subscription(customer)
+            add_card(customer, GOOD)
+            customer_ids.append(customer.id)
+        # Each customer's two new cards, confirmed in two browsers, saved at once below.
+        intents = {
+            customer_id: [confirmed_setup_intent(db.session.get(Customer, customer_id), GOOD) for _ in range(2)]
+            for customer_id in customer_ids
+        }
+    pending = [(customer_id, intent) for customer_id, pair in intents.items() for intent in pair]
+    lock = threading.Lock()
+
+    def save_one():
+        with lock:
+            customer_id, intent = pending.pop()
+        payments.save_card(Actor.system("test"), db.session.get(Customer, customer_id), intent)
+
+    run_together(app, save_one, len(pending))
+    with app.app_context():
+        for customer_id in customer_ids:
+            customer = db.session.get(Customer, customer_id)
+            defaults = [method.id for method in customer.payment_methods if method.is_default]
+            assert len(customer.payment_methods) == 3 and len(defaults) == 1
+            assert [subscription.payment_method_id for subscription in customer.subscriptions] == defaults
