@@ -77,7 +77,8 @@ class Sample:
     subscription_id: int
     case_id: int
     name_fragment: str  # the surname: more customers share it in a bigger shop
-    names_fragment: str  # parts of first and last name: about as rare in both shops
+    name_beginnings: str  # the beginnings of first and last name ("mat braz")
+    inside_name: str  # a piece from inside the surname: only a fragment search finds it
     phone: str
 
 
@@ -100,4 +101,4 @@ def sample(url: str) -> Sample:
         case_id = connection.scalar(text("SELECT id FROM cases WHERE customer_id IS NOT NULL ORDER BY id DESC LIMIT 1"))
     engine.dispose()
     first, last = name.split()[0], name.split()[-1]
-    return Sample(email, subscription_id, case_id, last, f"{first[1:]} {last[:-2]}".lower(), phone)
+    return Sample(email, subscription_id, case_id, last, f"{first[:3]} {last[:4]}".lower(), last[1:5].lower(), phone)

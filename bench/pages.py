@@ -70,7 +70,8 @@ def targets(sample: Sample) -> list[Target]:
         Target("case page", f"/console/cases/{sample.case_id}", "staff"),
         Target("search: email", f"/console/?q={quote(sample.email)}", "staff"),
         Target("search: name fragment", f"/console/?q={quote(sample.name_fragment)}", "staff"),
-        Target("search: first+last parts", f"/console/?q={quote(sample.names_fragment)}", "staff"),
+        Target("search: name beginnings", f"/console/?q={quote(sample.name_beginnings)}", "staff"),
+        Target("search: inside a name", f"/console/?q={quote(sample.inside_name)}", "staff"),
         Target("search: phone", f"/console/?q={quote(sample.phone)}", "staff"),
     ]
 

@@ -12,15 +12,18 @@ if TYPE_CHECKING:
     from portal.models.subscriptions import Subscription
 
 
-# The trigram index on the customers' search text (services.customers.SEARCH_TEXT): an expression
-# index on PostgreSQL only, made by migration 0043 and not declared here (the schema comparison of
-# tests/test_schema.py leaves it out by this name).
+# The indexes of staff search on PostgreSQL only, made by their migrations and not declared here
+# (the schema comparison of tests/test_schema.py leaves them out by these names): a trigram index
+# on the customers' search text (services.customers.SEARCH_TEXT, migration 0043) and a word index
+# on its words (SEARCH_WORDS, migration 0044).
 SEARCH_INDEX = "ix_customers_search_trgm"
+WORDS_INDEX = "ix_customers_search_words"
 
 
 class Customer(TimestampMixin, Base):
     __tablename__ = "customers"
-    # Staff search finds a fragment anywhere in name, email and phone (SEARCH_INDEX).
+    # Staff search finds the beginnings of words (WORDS_INDEX), or else a fragment anywhere, in
+    # name, email and phone (SEARCH_INDEX).
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored lower-cased so lookups and the unique constraint ignore case.

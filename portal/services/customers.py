@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from functools import reduce
 
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import and_, func, literal_column, select
 
 from portal.extensions import db
 from portal.models import Customer
@@ -28,6 +29,21 @@ SEARCH_TEXT = func.lower(
 )
 
 
+# The words of that text, with the punctuation of emails and phones read as spaces, for a search
+# by the beginnings of words ("mat braz" finds Mateo Brazenber). PostgreSQL answers it from a GIN
+# index on this same expression (migration 0044) that reads only the entries of matching words,
+# so it costs about the same in a shop of a thousand customers or a million; a trigram search
+# reads every customer that shares a trigram with the fragment.
+_SIMPLE = literal_column("'simple'::regconfig")
+_WORD_BREAKS = "@.+-_()"
+SEARCH_WORDS = func.to_tsvector(
+    _SIMPLE,
+    func.translate(SEARCH_TEXT, literal_column(f"'{_WORD_BREAKS}'"), literal_column(f"'{' ' * len(_WORD_BREAKS)}'")),
+)
+# Letters and digits only: nothing of the query can become a text-search operator.
+_WORD = re.compile(r"[^\W_]+")
+MAX_QUERY_WORDS = 8
+
 _FULL_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _FULL_PHONE = re.compile(r"^\+?[\d\s().-]+$")
 MIN_PHONE_DIGITS = 6
@@ -43,25 +59,34 @@ def _exact_match(query: str):
     return None
 
 
+def _first_found(condition) -> list[Customer]:
+    return list(db.session.scalars(select(Customer).where(condition).order_by(Customer.name).limit(SEARCH_LIMIT)))
+
+
+def _word_beginnings(query: str):
+    """Every word of the query begins a word of the customer's text."""
+    words = _WORD.findall(query.lower())[:MAX_QUERY_WORDS]
+    if not words:
+        return None
+    if db.session.get_bind().dialect.name == "postgresql":
+        return SEARCH_WORDS.bool_op("@@")(func.to_tsquery(_SIMPLE, " & ".join(f"{word}:*" for word in words)))
+    # SQLite (development): the same test, without an index.
+    spaced = _SPACE.concat(reduce(lambda text, mark: func.replace(text, mark, " "), _WORD_BREAKS, SEARCH_TEXT))
+    return and_(*(spaced.like(f"% {word}%") for word in words))
+
+
 def search(query: str) -> list[Customer]:
-    """Customers by a whole email or phone, else by a fragment of their email, name or phone
-    (trigram indexes on PostgreSQL keep the fragment search fast for a large shop)."""
+    """Customers by a whole email or phone; else those whose name, email or phone has words
+    beginning with the query's words; else those where the query appears anywhere in them."""
     query = query.strip()
     if not query:
         return []
-    exact = _exact_match(query)
-    if exact is not None:
-        found = list(db.session.scalars(select(Customer).where(exact).order_by(Customer.name).limit(SEARCH_LIMIT)))
-        if found:
+    for condition in (_exact_match(query), _word_beginnings(query)):
+        if condition is not None and (found := _first_found(condition)):
             return found
     # Escape LIKE wildcards so "%" finds a literal percent sign, not every customer.
     escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"%{escaped}%"
-    return list(
-        db.session.scalars(
-            select(Customer).where(SEARCH_TEXT.like(pattern, escape="\\")).order_by(Customer.name).limit(SEARCH_LIMIT)
-        )
-    )
+    return _first_found(SEARCH_TEXT.like(f"%{escaped}%", escape="\\"))
 
 
 def get_customer(customer_id: int) -> Customer:
