@@ -23,6 +23,9 @@ SEARCH_WORDS = f"to_tsvector('simple'::regconfig, translate({SEARCH_TEXT}, '@.+-
 def upgrade():
     if op.get_bind().dialect.name == 'postgresql':
         op.execute(f'CREATE INDEX ix_customers_search_words ON customers USING gin (({SEARCH_WORDS}))')
+        # Statistics of the indexed expressions: without them the planner guesses that a search
+        # matches thousands of customers and starts parallel workers for a handful (10 ms more).
+        op.execute('ANALYZE customers')
 
 
 def downgrade():
