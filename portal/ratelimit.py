@@ -65,16 +65,11 @@ class RateLimiter:
                     parse_limit(value)
                 except ValueError as error:
                     raise RuntimeError(f"{name} is not a rate limit ({value!r}): {error}") from None
-        uri = app.config["RATELIMIT_STORAGE_URI"]
-        shared = (
-            storage.MemoryStorage()
-            if uri.startswith("memory://")
-            else storage.storage_from_string(
-                uri,
-                wrap_exceptions=True,
-                socket_timeout=STORAGE_TIMEOUT_SECONDS,
-                socket_connect_timeout=STORAGE_TIMEOUT_SECONDS,
-            )
+        shared = storage.storage_from_string(
+            app.config["RATELIMIT_STORAGE_URI"],
+            wrap_exceptions=True,
+            socket_timeout=STORAGE_TIMEOUT_SECONDS,
+            socket_connect_timeout=STORAGE_TIMEOUT_SECONDS,
         )
         app.extensions["rate_limits"] = _Counters(
             strategies.FixedWindowRateLimiter(shared),

@@ -78,6 +78,16 @@ def test_a_renewal_charges_the_card_its_subscription_shows(app, due, client):
     assert "ending in 4242" in page and "ending in 4444" not in page
 
 
+def test_a_card_id_beyond_the_database_range_is_not_found(app, due):
+    due(GOOD)
+    with app.app_context():
+        customer = db.session.scalar(select(Customer).where(Customer.email == "payer@example.com"))
+        for change in (payments.set_default_card, payments.remove_card):
+            with pytest.raises(DomainError) as refused:
+                change(Actor.system("test"), customer, 10**12)
+            assert refused.value.status == 404
+
+
 def test_a_customer_with_two_default_cards_is_still_charged_once(app, due):
     # Not reachable through the card page (card changes lock the customer), but old data or a
     # manual fix could leave it so; it must not stop this renewal, nor anyone else's.

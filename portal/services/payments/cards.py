@@ -14,6 +14,7 @@ from portal.models import Customer, Order, PaymentMethod, Subscription
 from portal.services import audit, notifications
 from portal.services.actors import Actor
 from portal.services.errors import DomainError, NotFound
+from portal.services.lookup import get_or_404
 from portal.services.payments import ledger
 from portal.services.subscriptions import storage
 from portal.services.subscriptions.rules import LIVE_STATUSES
@@ -227,8 +228,8 @@ def _keep_card(actor: Actor, customer: Customer, card: gateway.CardDetails, noti
 def _own_card(customer: Customer, method_id: int) -> PaymentMethod:
     """One of the customer's cards, read afresh after locking the customer (card changes take turns)."""
     ledger.lock_customer(customer.id)
-    method = db.session.get(PaymentMethod, method_id, populate_existing=True)
-    if method is None or method.customer_id != customer.id:
+    method = get_or_404(PaymentMethod, method_id, fresh=True)
+    if method.customer_id != customer.id:
         raise NotFound()
     return method
 
