@@ -52,7 +52,7 @@ def prepare(customers: int) -> str:
         )
         # The demo shop's own subscribers get their cards at a payment provider: a localstripe
         # of this run's, so no other server has to be up.
-        with localstripe() as stripe_url:
+        with localstripe() as (stripe_url, _):
             loaded = flask(url, "demo-data", "--scale", str(customers), LOCALSTRIPE_URL=stripe_url)
         print("  " + loaded.strip().splitlines()[-1], flush=True)
     else:

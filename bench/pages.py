@@ -62,6 +62,8 @@ class Target:
 def targets(sample: Sample) -> list[Target]:
     return [
         Target("/healthz", "/healthz", ""),
+        # A signed-in page that reads and renders nothing of its own (bench/signed_in.py).
+        Target("signed-in floor", "/bench/signed-in", "customer"),
         Target("dashboard", "/", "customer"),
         Target("subscription page", f"/subscriptions/{sample.subscription_id}", "customer"),
         Target("agent queue", "/console/cases", "staff"),
@@ -98,7 +100,7 @@ def measure(url: str, sample: Sample, *, seconds: int, connections: int) -> dict
     # speed drifts during the run (a shared host) moves both figures of a ratio alike.
     with (
         gunicorn("bench.hello:app", {}) as (hello, _),
-        gunicorn("wsgi:app", app_env(url), probe="/healthz") as (
+        gunicorn("bench.signed_in:app", app_env(url), probe="/healthz") as (
             base,
             master,
         ),

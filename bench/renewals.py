@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from bench import cpu
 from bench.data import database_url, drop_and_create, flask
 from bench.servers import ROOT, localstripe
 
@@ -35,9 +36,10 @@ def _app(url: str, stripe_url: str):
     return create_app()
 
 
-def raw_rate(app, count: int) -> float:
+def raw_rate(app, count: int, stripe_pid: int) -> tuple[float, dict[str, float]]:
     """PaymentIntents per second that localstripe itself manages, created and confirmed by
-    WORKERS clients at once (the same card and customer for all)."""
+    WORKERS clients at once (the same card and customer for all), and the CPU milliseconds one
+    took in localstripe and in the clients (this process)."""
     from portal.billing import stripe_gateway as gateway
 
     with app.app_context():
@@ -63,10 +65,14 @@ def raw_rate(app, count: int) -> float:
                 )
                 gateway.confirm_charge(intent)
 
-        started = time.perf_counter()
+        started, stripe_cpu, client_cpu = time.perf_counter(), cpu.process_seconds(stripe_pid), time.process_time()
         with ThreadPoolExecutor(WORKERS) as pool:
             list(pool.map(one, range(count)))
-        return count / (time.perf_counter() - started)
+        rate = count / (time.perf_counter() - started)
+        return rate, {
+            "localstripe": (cpu.process_seconds(stripe_pid) - stripe_cpu) * 1000 / count,
+            "client": (time.process_time() - client_cpu) * 1000 / count,
+        }
 
 
 def prepare(app, url: str, orders: int) -> None:
@@ -138,23 +144,28 @@ def measure(orders: int) -> dict:
     drop_and_create(url)
     flask(url, "db", "upgrade")
     WORKER_LOG.write_text("")
-    with localstripe() as stripe_url:
+    with localstripe() as (stripe_url, stripe_pid):
         app = _app(url, stripe_url)
         prepare(app, url, orders)
         # Measured with the store as full as the renewals will find it.
-        raw = raw_rate(app, min(orders, 2000))
+        raw, raw_cpu = raw_rate(app, min(orders, 2000), stripe_pid)
         print(f"  localstripe's raw rate measured: {raw:.0f} PaymentIntents/s", flush=True)
         engine = create_engine(url)
         due = _count(engine, "status = 'scheduled' AND " + TODAY)
         # Run 1: four workers; one is killed with SIGKILL halfway, the others go on.
         started = time.perf_counter()
         workers = _workers(url, stripe_url)
-        while _count(engine, PAID_TODAY) < due // 2:
+        # CPU is counted from the first tenth paid, so the workers' start (imports, the app) is left out.
+        cpu_before = paid_before = seconds_before = None
+        while (paid := _count(engine, PAID_TODAY)) < due // 2:
+            if cpu_before is None and paid >= due // 10:
+                cpu_before, paid_before, seconds_before = _cpu_now(stripe_pid, workers), paid, time.perf_counter()
             if all(worker.poll() is not None for worker in workers):
                 tail = WORKER_LOG.read_text()[-3000:]
                 raise SystemExit(f"The renewal workers stopped before half the orders were paid:\n{tail}")
             time.sleep(0.2)
         killed_at, paid_at_kill = time.perf_counter() - started, _count(engine, PAID_TODAY)
+        cpu_used, seconds_used = _cpu_now(stripe_pid, workers), time.perf_counter() - seconds_before
         print(f"  {paid_at_kill:,} paid in {killed_at:.0f} s; one worker killed now", flush=True)
         workers[0].send_signal(signal.SIGKILL)
         for worker in workers:
@@ -178,12 +189,30 @@ def measure(orders: int) -> dict:
         "due_orders": due,
         "raw_intents_per_second": raw,
         "renewals_per_second": paid_at_kill / killed_at,
+        # Without the workers' start, as the raw rate is measured without the client's.
+        "running_renewals_per_second": (paid_at_kill - paid_before) / seconds_used,
+        "raw_cpu_ms": raw_cpu,
+        "renewal_cpu_ms": {
+            part: (cpu_used[part] - cpu_before[part]) * 1000 / (paid_at_kill - paid_before) for part in cpu_used
+        },
+        "machine_busy": (cpu_used["machine"] - cpu_before["machine"]) / (os.cpu_count() * seconds_used),
         "first_run_seconds": first_run,
         "stuck_after_kill": stuck,
         "paid": paid,
         "orders_with_one_intent": sum(1 for n in per_order.values() if n == 1),
         "orders_with_more": sum(1 for n in per_order.values() if n > 1),
         "orders_charged_twice": sum(1 for n in succeeded.values() if n > 1),
+    }
+
+
+def _cpu_now(stripe_pid: int, workers: list[subprocess.Popen] = ()) -> dict[str, float]:
+    """CPU seconds so far of the renewal workers, localstripe, PostgreSQL's processes and the whole
+    machine (the workers' backends live as long as the workers do, so none is missed)."""
+    return {
+        "workers": sum(cpu.process_seconds(worker.pid) for worker in workers),
+        "localstripe": cpu.process_seconds(stripe_pid),
+        "postgresql": cpu.seconds_of_command("postgres"),
+        "machine": cpu.machine_busy_seconds(),
     }
 
 

@@ -68,7 +68,8 @@ def worker_rss_mb(master_pid: int) -> list[float]:
 
 @contextmanager
 def localstripe():
-    """localstripe without its write of the whole store after every change (bench/localstripe_fast.py)."""
+    """localstripe without its write of the whole store after every change
+    (bench/localstripe_fast.py); yields (base URL, pid)."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "bench.localstripe_fast", "--port", str(port), "--from-scratch"],
@@ -79,7 +80,7 @@ def localstripe():
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_answers(f"{url}/js.stripe.com/v3/")
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)
