@@ -130,6 +130,10 @@ class RateLimiter:
             if not allowed:
                 raise TooManyRequests(retry_after=max(int(reset_at) - int(time.time()), 1))
 
+    def storage_reachable(self) -> bool:
+        """Whether the current app's shared counts answer (when not, each process counts alone)."""
+        return current_app.extensions["rate_limits"].shared.storage.check()
+
     def reset(self) -> None:
         """Forget every count of the current app (tests)."""
         counters: _Counters = current_app.extensions["rate_limits"]

@@ -35,7 +35,7 @@ def test_constraints_are_named(ctx):
 def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok"}
+    assert response.json == {"status": "ok", "database": "ok", "rate_limits": "ok"}
 
 
 def test_healthz_reports_a_database_that_does_not_answer(app, client):
@@ -52,8 +52,8 @@ def test_healthz_reports_a_database_that_does_not_answer(app, client):
             db.engines[None].dispose()
             db.engines[None] = engine
     assert response.status_code == 503
-    assert response.json == {"status": "degraded", "database": "error: OperationalError"}
-    assert client.get("/healthz").json == {"status": "ok", "database": "ok"}
+    assert response.json == {"status": "degraded", "database": "error: OperationalError", "rate_limits": "ok"}
+    assert client.get("/healthz").json == {"status": "ok", "database": "ok", "rate_limits": "ok"}
 
 
 def test_healthz_asks_the_database_at_most_once_per_interval(app, client, monkeypatch):
@@ -76,5 +76,5 @@ def test_healthz_asks_the_database_at_most_once_per_interval(app, client, monkey
         answers = [client.get("/healthz").json for _ in range(3)]
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    assert answers == [{"status": "ok", "database": "ok"}] * 3
+    assert answers == [{"status": "ok", "database": "ok", "rate_limits": "ok"}] * 3
     assert statements.count("SELECT 1") == 1

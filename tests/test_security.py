@@ -178,6 +178,10 @@ def test_without_its_shared_storage_each_process_still_limits(app, database_url,
     data = {"pw-csrf_token": token, "pw-email": "x@example.com", "pw-password": "wrong"}
     assert [client.post("/login/password", data=data).status_code for _ in range(3)] == [400, 400, 429]
     assert "rate-limit storage unreachable" in caplog.text
+    # The health check says so, and still answers 200: the portal works.
+    health = client.get("/healthz")
+    assert health.status_code == 200
+    assert health.json == {"status": "ok", "database": "ok", "rate_limits": "unreachable: each process counts alone"}
 
 
 def test_pages_without_a_limit_are_never_counted(app, monkeypatch):
