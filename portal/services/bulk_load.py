@@ -57,7 +57,7 @@ def write(tables: dict[type, list[dict]]) -> None:
 @contextmanager
 def bulk(models, *, drop_indexes: bool) -> Iterator[Callable[[dict[type, list[dict]]], None]]:
     """Yields a function that writes and commits one chunk of rows. Afterwards the indexes are
-    back, the id sequences past the new rows and the planner's statistics fresh."""
+    back, the id sequences past the new rows, the tables vacuumed and the planner's statistics fresh."""
     postgres = _on_postgres()
     indexes = [i for m in models for i in m.__table__.indexes if not i.unique] if postgres and drop_indexes else []
     superuser = postgres and db.session.scalar(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))
@@ -92,4 +92,9 @@ def bulk(models, *, drop_indexes: bool) -> Iterator[Callable[[dict[type, list[di
                 db.session.execute(
                     text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))")
                 )
-            db.session.execute(text("ANALYZE"))
+        # VACUUM as well as ANALYZE: pages no vacuum has seen make every index scan visit the
+        # heap (no visibility map) and every first reader set hint bits, as in no running shop,
+        # whose autovacuum has long been through them. VACUUM cannot run in a transaction.
+        names = ", ".join(model.__tablename__ for model in models)
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f"VACUUM ANALYZE {names}"))
