@@ -88,21 +88,24 @@ def test_a_card_id_beyond_the_database_range_is_not_found(app, due):
             assert refused.value.status == 404
 
 
-def test_a_customer_with_two_default_cards_is_still_charged_once(app, due):
-    # Not reachable through the card page (card changes lock the customer), but old data or a
-    # manual fix could leave it so; it must not stop this renewal, nor anyone else's.
-    sub_id = due(GOOD)
+def test_a_subscription_cancelled_before_the_first_card_shows_and_is_charged_that_card(app, client):
+    # Cancelled before any card was saved, reactivated after: its pages, the card page and the
+    # renewal must all name the same card.
     with app.app_context():
-        customer = db.session.scalar(select(Customer).where(Customer.email == "payer@example.com"))
-        add_card(customer, "5555555555554444")
-        for method in customer.payment_methods:
-            method.is_default = True
-        db.session.get(Subscription, sub_id).payment_method_id = None
-        db.session.commit()
-        first_ref = min(customer.payment_methods, key=lambda method: method.id).stripe_payment_method_id
-        payments.run_renewals()
-    [intent] = payment_intents(app)
-    assert intent.payment_method == first_ref and intent.status == "succeeded"
+        customer = factories.customer("payer@example.com", with_card=False)
+        sub_id = factories.subscription(customer, status=SubscriptionStatus.CANCELLED, next_order_date=TODAY).id
+        add_card(db.session.get(Customer, customer.id), "5555555555554444")
+        sub = db.session.get(Subscription, sub_id)
+        subscriptions.apply(Actor.system("test"), sub, "reactivate", sub.version)
+        [card] = db.session.get(Customer, customer.id).payment_methods
+        assert [s.id for s in payments.card_uses(db.session.get(Customer, customer.id))[card.id]] == [sub_id]
+        order_id = db.session.scalar(
+            select(Order.id).where(Order.subscription_id == sub_id, Order.status == OrderStatus.SCHEDULED).limit(1)
+        )
+        assert charging.provider_ids_for_charge(order_id)[1] == card.stripe_payment_method_id
+    sign_in_customer(app, client, "payer@example.com")
+    page = client.get(f"/subscriptions/{sub_id}").text
+    assert "ending in 4444" in page and "No payment method on file" not in page
 
 
 def test_an_order_that_cannot_be_claimed_does_not_hold_up_the_others(app, due, monkeypatch):

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
 from portal.extensions import db
+from portal.models import Subscription, SubscriptionStatus
 from portal.models.customers import SEARCH_INDEX, WORDS_INDEX
+from tests import factories
 
 
 def _declared_in_models(obj, name, type_, reflected, compare_to) -> bool:
@@ -30,6 +33,22 @@ def test_constraints_are_named(ctx):
         for foreign_key in inspector.get_foreign_keys(table.name):
             assert foreign_key["name"], table.name
         assert inspector.get_pk_constraint(table.name)["name"] or db.engine.dialect.name == "sqlite"
+
+
+def test_upgrading_names_the_default_card_on_subscriptions_that_named_none(ctx):
+    # As before migration 0045: a subscription cancelled before its customer's first card.
+    with_card, without_card = factories.customer(), factories.customer(with_card=False)
+    orphan = factories.subscription(with_card, status=SubscriptionStatus.CANCELLED)
+    orphan.payment_method = None
+    cardless = factories.subscription(without_card, status=SubscriptionStatus.CANCELLED)
+    db.session.commit()
+    ids, card_id = (orphan.id, cardless.id), with_card.payment_methods[0].id
+    db.session.remove()
+    downgrade(revision="0044")
+    upgrade()
+    orphan, cardless = (db.session.get(Subscription, sub_id) for sub_id in ids)
+    assert orphan.payment_method_id == card_id
+    assert cardless.payment_method_id is None
 
 
 def test_healthz(client):

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import select
 
 from portal.billing import stripe_gateway as gateway
 from portal.extensions import db
@@ -85,8 +84,7 @@ def saved_cards(customer: Customer) -> list[PaymentMethod]:
 
 def card_uses(customer: Customer) -> dict[int, list[Subscription]]:
     """Per saved card, the live subscriptions it pays for, so making it default or removing it
-    shows whose next charge it touches. A subscription without its own card pays with the default."""
-    default = default_card(customer.id)
+    shows whose next charge it touches."""
     # One statement however many subscriptions: the page names each one's product.
     live = db.session.scalars(
         select(Subscription)
@@ -96,9 +94,8 @@ def card_uses(customer: Customer) -> dict[int, list[Subscription]]:
     ).unique()
     uses: dict[int, list[Subscription]] = {}
     for subscription in live:
-        card_id = subscription.payment_method_id or (default.id if default else None)
-        if card_id is not None:
-            uses.setdefault(card_id, []).append(subscription)
+        if subscription.payment_method_id is not None:
+            uses.setdefault(subscription.payment_method_id, []).append(subscription)
     return uses
 
 
@@ -110,19 +107,9 @@ def default_card(customer_id: int) -> PaymentMethod | None:
 
 def provider_ids_for_charge(order_id: int) -> tuple[str | None, str | None]:
     """The provider's ids that charging this order needs (None where missing), in one statement:
-    the customer's, and the card the order's subscription names (the one its page shows as
-    paying), or else the default card."""
-    other = aliased(PaymentMethod)
-    default = (
-        select(other.stripe_payment_method_id)
-        .where(other.customer_id == Order.customer_id, other.is_default.is_(True))
-        .order_by(other.id)
-        .limit(1)
-        .correlate(Order)
-        .scalar_subquery()
-    )
+    the customer's, and that of the card the order's subscription names, the one its pages show."""
     customer_ref, card_ref = db.session.execute(
-        select(Customer.stripe_customer_id, func.coalesce(PaymentMethod.stripe_payment_method_id, default))
+        select(Customer.stripe_customer_id, PaymentMethod.stripe_payment_method_id)
         .select_from(Order)
         .join(Customer, Customer.id == Order.customer_id)
         .outerjoin(Subscription, Subscription.id == Order.subscription_id)
@@ -133,10 +120,14 @@ def provider_ids_for_charge(order_id: int) -> tuple[str | None, str | None]:
 
 
 def _make_default(customer: Customer, method: PaymentMethod) -> None:
+    """Live subscriptions move onto the new default, and so does any that names no card: then a
+    customer with a default card has no subscription without one (removing a card hands its
+    subscriptions the default), so the card a subscription names is the one it is charged, also
+    when a cancelled one is reactivated later."""
     for other in saved_cards(customer):
         other.is_default = other.id == method.id
     for subscription in customer.subscriptions:
-        if subscription.status in LIVE_STATUSES:
+        if subscription.status in LIVE_STATUSES or subscription.payment_method_id is None:
             subscription.payment_method = method
 
 
